@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SignalingConfig(AppConfig):
+    name = "signaling"
+    verbose_name = _("Signaling")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the logout receiver)

@@ -1,0 +1,42 @@
+"""Tell live call connections about changes made outside them (views, admin).
+
+Called from ``transaction.on_commit`` in ``rooms.services`` so a rolled-back
+change never disconnects anyone. Each function is one ``group_send``; the
+consumers in every server process act on it.
+"""
+
+import hashlib
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from .groups import room_group, user_group
+
+
+def session_fingerprint(session_key: str) -> str:
+    """Session keys never travel through the channel layer, only this digest."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def _group_send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def room_ended(*, room_id: int) -> None:
+    """Disconnect everyone in the room's call (close code 4410)."""
+    _group_send(room_group(room_id), {"type": "room.ended"})
+
+
+def member_removed(*, room_id: int, user_id: int) -> None:
+    """Disconnect a user who is no longer a member of the room (close code 4403)."""
+    _group_send(room_group(room_id), {"type": "member.removed", "user": user_id})
+
+
+def session_ended(*, user_id: int, session_key: str) -> None:
+    """Disconnect the sockets opened with a session that just logged out (4401)."""
+    _group_send(
+        user_group(user_id),
+        {"type": "session.ended", "session": session_fingerprint(session_key)},
+    )
