@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -38,7 +38,9 @@ def membership_get(*, room: Room, user: User | AnonymousUser) -> Membership | No
 
 
 def room_members(*, room: Room) -> QuerySet[Membership]:
-    return room.memberships.select_related("user").order_by("-role", "created_at")
+    """The room's memberships, hosts first, then in the order people joined."""
+    hosts_first = Case(When(role=Membership.Role.HOST, then=Value(0)), default=Value(1))
+    return room.memberships.select_related("user").order_by(hosts_first, "created_at")
 
 
 def invite_status_q(status: str, *, now: datetime | None = None) -> Q:
