@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
 from tests.servers import ROOT, RedisServer
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: once Playwright has started, its event loop stays
+    running in the main thread for the rest of the session."""
+    for item in items:
+        if "tests/browser/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -34,21 +42,3 @@ def redis_url(redis_server: RedisServer) -> str:
     client.flushall()
     client.close()
     return redis_server.url
-
-
-def database_url_for_subprocess() -> str:
-    """DATABASE_URL pointing a child process at the test database pytest-django made."""
-    from django.db import connection
-
-    conf = connection.settings_dict
-    if conf["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(conf['NAME']).resolve()}"
-    host = conf["HOST"] or conf.get("OPTIONS", {}).get("host", "")
-    auth = ""
-    if conf["USER"]:
-        auth = quote(conf["USER"], safe="")
-        if conf["PASSWORD"]:
-            auth += ":" + quote(conf["PASSWORD"], safe="")
-        auth += "@"
-    port = f":{conf['PORT']}" if conf["PORT"] else ""
-    return f"postgres://{auth}{quote(host, safe='')}{port}/{conf['NAME']}"

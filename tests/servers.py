@@ -15,8 +15,27 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url_for_subprocess() -> str:
+    """DATABASE_URL pointing a child process at the test database pytest-django made."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    if conf["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(conf['NAME']).resolve()}"
+    host = conf["HOST"] or conf.get("OPTIONS", {}).get("host", "")
+    auth = ""
+    if conf["USER"]:
+        auth = quote(conf["USER"], safe="")
+        if conf["PASSWORD"]:
+            auth += ":" + quote(conf["PASSWORD"], safe="")
+        auth += "@"
+    port = f":{conf['PORT']}" if conf["PORT"] else ""
+    return f"postgres://{auth}{quote(host, safe='')}{port}/{conf['NAME']}"
 
 
 def free_port() -> int:
