@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     # Django's form templates, overridable from templates/ (FORM_RENDERER below).
     "django.forms",
     "whitenoise.runserver_nostatic",
