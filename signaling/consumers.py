@@ -101,6 +101,23 @@ class CallConsumer(AsyncWebsocketConsumer):
             if self.ticker is not None:
                 self.ticker.cancel()
 
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        """Send to the browser. A socket that vanished a moment ago makes the
+        server raise (daphne: autobahn's ``Disconnected``); the frame is
+        dropped, and the ``websocket.disconnect`` that follows cleans up."""
+        try:
+            await super().send(text_data, bytes_data, close)
+        except Exception as exc:
+            logger.debug("signaling: dropped a frame for a closed socket (%s)", type(exc).__name__)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        try:
+            await super().close(code, reason)
+        except Exception as exc:
+            logger.debug("signaling: socket already closed (%s)", type(exc).__name__)
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Run one handler at a time, under the connection's lock.
 
@@ -171,7 +188,8 @@ class CallConsumer(AsyncWebsocketConsumer):
             why,
         )
         self.closing = True
-        await self.close(code)
+        # int(): autobahn rejects int subclasses such as IntEnum members.
+        await self.close(int(code))
 
     async def disconnect(self, code: int) -> None:
         """The socket is gone: closed by the browser, lost, or closed by us.
@@ -217,7 +235,8 @@ class CallConsumer(AsyncWebsocketConsumer):
             code,
             why,
         )
-        await self.close(code)
+        # int(): autobahn rejects int subclasses such as IntEnum members.
+        await self.close(int(code))
 
     @property
     def room_id(self) -> int:
@@ -426,17 +445,15 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def announce_left(self, entries: list[Entry], reason: LeaveReason) -> None:
         """Tell the room about seats this connection removed (and only those)."""
         for entry in entries:
-            logger.info(
-                "signaling left room=%s peer=%s user=%s reason=%s",
-                self.room_id,
-                entry.peer,
-                entry.user,
-                reason,
-            )
-            await self.channel_layer.group_send(
-                room_group(self.room_id),
-                {"type": "peer.left", "peer": entry.peer, "reason": str(reason)},
-            )
+            await self.announce(entry.peer, entry.user, reason)
+
+    async def announce(self, peer: str, user_id: int, reason: LeaveReason) -> None:
+        logger.info(
+            "signaling left room=%s peer=%s user=%s reason=%s", self.room_id, peer, user_id, reason
+        )
+        await self.channel_layer.group_send(
+            room_group(self.room_id), {"type": "peer.left", "peer": peer, "reason": str(reason)}
+        )
 
     # --- Channel-layer events ----------------------------------------------------------
 
@@ -537,8 +554,12 @@ class CallConsumer(AsyncWebsocketConsumer):
         if present:
             self.missing = False
         elif self.missing:
-            # Gone for a whole tick with no eviction event (Redis lost its data?).
+            # Gone for a whole tick and nobody said why (Redis lost its data?):
+            # say it ourselves. Should the eviction event merely be late, the
+            # others see the departure once anyway: each forwards a peer-left
+            # only for a peer still in its map.
             self.joined = False
+            await self.announce(self.peer_id, self.user.pk, LeaveReason.TIMEOUT)
             await self.depart(CloseCode.TIMEOUT, None, "presence entry lost")
         else:
             self.missing = True

@@ -19,8 +19,8 @@ removal is atomic, which is how every departure is announced exactly once.
 Redis keys, per room (``{id}`` is a hash tag, so a room's keys share a slot):
 ``<prefix>:{<room id>}:peers`` (hash: peer id -> entry JSON) and
 ``<prefix>:{<room id>}:expiry`` (sorted set: peer id -> expiry in ms). Both
-carry a PEXPIRE of twice the entry TTL, so an empty or abandoned room leaves
-nothing behind.
+carry a PEXPIRE of at least twice the entry TTL, so an empty or abandoned
+room leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -244,9 +244,11 @@ local function reap(peers, expiry, now)
   end
   return gone
 end
+-- Extend (never shorten) the room's keys to outlive its entries.
 local function keep(peers, expiry, ttl)
-  redis.call('PEXPIRE', peers, 2 * ttl)
-  redis.call('PEXPIRE', expiry, 2 * ttl)
+  for _, key in ipairs({peers, expiry}) do
+    if redis.call('PTTL', key) < 2 * ttl then redis.call('PEXPIRE', key, 2 * ttl) end
+  end
 end
 """
 

@@ -115,7 +115,9 @@ class Socket:
         """The next frame; raises ``Closed`` if the server closed instead."""
         output = await self.communicator.receive_output(within)
         if output["type"] == "websocket.close":
-            raise Closed(output.get("code", 1000))
+            code = output.get("code", 1000)
+            assert type(code) is int, "daphne (autobahn) accepts only a plain int"
+            raise Closed(code)
         assert output["type"] == "websocket.send", output
         return json.loads(output["text"])
 
@@ -131,7 +133,17 @@ class Socket:
         """The close code the server sends next (no frame may come first)."""
         output = await self.communicator.receive_output(within)
         assert output["type"] == "websocket.close", output
-        return int(output.get("code", 1000))
+        code = output.get("code", 1000)
+        assert type(code) is int, "daphne (autobahn) accepts only a plain int"
+        return code
+
+    async def closes(self, within: float = WAIT) -> int:
+        """The close code, skipping whatever frames come before it."""
+        while True:
+            try:
+                await self.recv(within)
+            except Closed as closed:
+                return closed.code
 
     async def join(self, **fields: Any) -> dict[str, Any]:
         await self.send({"type": "join", **fields})

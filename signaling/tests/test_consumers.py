@@ -11,10 +11,11 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from meet.asgi import application
 from rooms import services
 from rooms.models import Membership, Room
-from signaling import events
+from signaling import events, presence
 from signaling.groups import room_group, user_group
 from signaling.presence import Entry, get_presence
 
@@ -686,3 +687,107 @@ async def test_locking_keeps_people_already_in_the_call(
     await asyncio.sleep(0.3)  # a few re-checks
     await alex.send({"type": "ping"})
     await alex.expect("pong")
+
+
+async def test_password_change_or_deactivation_is_noticed_by_the_recheck(
+    world: World, open_socket: Opener, settings
+):
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30, RECHECK_INTERVAL=0.1)
+    alex = await joined(open_socket, world.alex, world.slug)
+    sam = await joined(open_socket, world.sam, world.slug)
+
+    def change_password() -> None:
+        world.alex.user.set_password("another")
+        world.alex.user.save()
+
+    await in_thread(change_password)
+    assert await alex.closes() == 4401
+    await in_thread(User.objects.filter(pk=world.sam.pk).update, is_active=False)
+    assert await sam.closes() == 4401
+
+
+async def test_welcome_lists_peers_in_join_order(world: World, open_socket: Opener):
+    first = [
+        await joined(open_socket, person, world.slug)
+        for person in (world.sam, world.host, world.alex)
+    ]
+    jo = await joined(open_socket, world.jo, world.slug)
+    assert [peer["peer"] for peer in jo.welcome["peers"]] == [s.peer for s in first]
+    assert [peer["name"] for peer in jo.welcome["peers"]] == ["sam", "민지", "alex"]
+    assert [peer["host"] for peer in jo.welcome["peers"]] == [False, True, False]
+
+
+async def test_a_failing_handler_answers_server_error_and_the_socket_lives(
+    world: World, open_socket: Opener, monkeypatch
+):
+    host = await joined(open_socket, world.host, world.slug)
+    memory = get_presence()
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("presence is down")
+
+    monkeypatch.setattr(memory, "set_state", broken)
+    await host.send({"type": "state", "state": {"muted": True}, "ref": "s1"})
+    await host.expect("error", code="server-error", ref="s1")
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+
+
+async def test_connect_failure_closes_1011(world: World, open_socket: Opener, monkeypatch):
+    from signaling import access
+
+    def broken(**kwargs):
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(access, "join_check", broken)
+    socket = await open_socket(world.alex, world.slug)
+    assert await socket.closed() == 1011
+
+
+async def test_a_peer_whose_seat_expired_is_closed_4408_and_announced_once(
+    world: World, open_socket: Opener, settings
+):
+    """A connection that stalled past PRESENCE_TTL loses its seat to the next
+    refresh in the room; it closes itself when it sees that announced."""
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    room = presence._memory._rooms[world.room.pk]
+    entry, _ = room[alex.peer]
+    room[alex.peer] = (entry, 0.0)  # expired long ago, as if alex's process had hung
+    assert await alex.closed() == 4408
+    await host.expect("peer-left", peer=alex.peer, reason="timeout")
+    await alex.disconnect()
+    assert await host.nothing()
+
+
+async def test_a_seat_lost_without_explanation_is_announced_by_its_owner(
+    world: World, open_socket: Opener, settings
+):
+    """If presence forgets a seat (say Redis restarted empty), its connection
+    notices within two ticks, says so, and closes (4408: reconnect)."""
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    presence._memory._rooms[world.room.pk].pop(alex.peer)
+    assert await alex.closed() == 4408
+    await host.expect("peer-left", peer=alex.peer, reason="timeout")
+    await alex.disconnect()
+    assert await host.nothing()
+
+
+async def test_signals_from_a_peer_no_longer_in_the_room_are_dropped(
+    world: World, open_socket: Opener
+):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    channel = presence._memory._rooms[world.room.pk][alex.peer][0].channel
+    late = {"type": "offer", "from": "GonePeer1234", "sdp": "v=0"}
+    await get_channel_layer().send(
+        channel, {"type": "peer.signal", "from": "GonePeer1234", "text": json.dumps(late)}
+    )
+    await host.send({"type": "offer", "to": alex.peer, "sdp": "v=0\r\nreal"})
+    assert await alex.recv() == {"type": "offer", "from": host.peer, "sdp": "v=0\r\nreal"}
