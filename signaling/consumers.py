@@ -113,6 +113,9 @@ class CallConsumer(AsyncWebsocketConsumer):
             logger.debug("signaling: dropped a frame for a closed socket (%s)", type(exc).__name__)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close with ``code``; a socket that is already gone is left alone."""
+        if isinstance(code, CloseCode):
+            code = int(code)  # autobahn rejects int subclasses such as IntEnum members
         try:
             await super().close(code, reason)
         except Exception as exc:
@@ -126,8 +129,9 @@ class CallConsumer(AsyncWebsocketConsumer):
         ``database_sync_to_async`` calls touch the database, and they clean up
         themselves. A failing handler is logged and the connection lives on.
         """
-        handler = getattr(self, message["type"].replace(".", "_"), None)
-        if handler is None or message["type"].startswith("_"):
+        name = message["type"].replace(".", "_")
+        handler = None if name.startswith("_") else getattr(self, name, None)
+        if handler is None:
             logger.warning("signaling: no handler for %r", message["type"])
             return
         async with self.lock:
@@ -188,8 +192,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             why,
         )
         self.closing = True
-        # int(): autobahn rejects int subclasses such as IntEnum members.
-        await self.close(int(code))
+        await self.close(code)
 
     async def disconnect(self, code: int) -> None:
         """The socket is gone: closed by the browser, lost, or closed by us.
@@ -235,8 +238,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             code,
             why,
         )
-        # int(): autobahn rejects int subclasses such as IntEnum members.
-        await self.close(int(code))
+        await self.close(code)
 
     @property
     def room_id(self) -> int:
@@ -392,8 +394,15 @@ class CallConsumer(AsyncWebsocketConsumer):
             room_group(self.room_id), {"type": "peer.state", "peer": self.peer_id, "state": state}
         )
 
+    @property
+    def is_host(self) -> bool:
+        """Host rights as of the last check (join, or the periodic re-check)."""
+        return self.grant is not None and self.grant.is_host
+
     async def on_kick(self, target: str, ref: str | None) -> None:
-        allowed = await database_sync_to_async(access.is_host)(
+        # Hosts are confirmed against the database; others are refused without
+        # a query, so a flood of kicks costs the database nothing.
+        allowed = self.is_host and await database_sync_to_async(access.is_host)(
             room_id=self.room_id, user_id=self.user.pk
         )
         if not allowed:
@@ -415,6 +424,9 @@ class CallConsumer(AsyncWebsocketConsumer):
         await self.announce_left([entry], LeaveReason.KICKED)
 
     async def on_end(self, ref: str | None) -> None:
+        if not self.is_host:
+            await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can end the meeting.", ref)
+            return
         try:
             await database_sync_to_async(access.end_room)(
                 room_id=self.room_id, user_id=self.user.pk

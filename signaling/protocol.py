@@ -98,12 +98,12 @@ class Limits:
             tick=conf["TICK"],
             recheck_interval=conf["RECHECK_INTERVAL"],
             rate=conf["RATE"],
-            burst=conf["BURST"],
-            rate_strikes=conf["RATE_STRIKES"],
-            invalid_strikes=conf["INVALID_STRIKES"],
-            max_frame=conf["MAX_FRAME"],
-            max_sdp=conf["MAX_SDP"],
-            max_candidate=conf["MAX_CANDIDATE"],
+            burst=int(conf["BURST"]),
+            rate_strikes=int(conf["RATE_STRIKES"]),
+            invalid_strikes=int(conf["INVALID_STRIKES"]),
+            max_frame=int(conf["MAX_FRAME"]),
+            max_sdp=int(conf["MAX_SDP"]),
+            max_candidate=int(conf["MAX_CANDIDATE"]),
         )
 
 
@@ -147,27 +147,40 @@ def _invalid(field: str, problem: str) -> ProtocolError:
     return ProtocolError(ErrorCode.INVALID, f"{field}: {problem}")
 
 
-def _string(
-    frame: dict[str, Any], key: str, *, limit: int, required: bool = True, path: str = ""
-) -> str | None:
-    value = frame.get(key)
-    name = path + key
-    if value is None:
-        if required:
-            raise _invalid(name, "required")
-        return None
+def _text(value: Any, name: str, limit: int) -> str:
+    """A string of at most ``limit`` UTF-8 bytes that can be encoded again.
+
+    JSON escapes can smuggle in lone surrogates ("\\ud800"), which no UTF-8
+    encoder accepts: such a string would fail only later, when relayed or
+    stored, so it is refused here.
+    """
     if not isinstance(value, str):
         raise _invalid(name, "must be a string")
-    if utf8_length_exceeds(value, limit):
-        raise _invalid(name, f"longer than {limit}")
+    if value.isascii():
+        size = len(value)
+    else:
+        try:
+            size = len(value.encode())
+        except UnicodeEncodeError:
+            raise _invalid(name, "is not valid Unicode") from None
+    if size > limit:
+        raise _invalid(name, f"longer than {limit} bytes")
     return value
+
+
+def _optional_text(frame: dict[str, Any], key: str, name: str, limit: int) -> str | None:
+    value = frame.get(key)
+    return None if value is None else _text(value, name, limit)
 
 
 def _peer_id(frame: dict[str, Any], key: str) -> str:
+    """A string that could be a peer id (whether it names one is the consumer's call)."""
     value = frame.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_PEER_ID:
-        raise _invalid(key, "must be a peer id")
-    return value
+    if value is None:
+        raise _invalid(key, "required")
+    if not _text(value, key, MAX_PEER_ID):
+        raise _invalid(key, "must not be empty")
+    return str(value)
 
 
 def _state(value: Any, name: str) -> dict[str, bool]:
@@ -191,11 +204,9 @@ def _state(value: Any, name: str) -> dict[str, bool]:
 def _join(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     name = frame.get("name")
     if name is not None:
-        if not isinstance(name, str):
-            raise _invalid("name", "must be a string")
-        name = name.strip()
+        name = _text(name, "name", 4 * MAX_NAME).strip()
         if len(name) > MAX_NAME:
-            raise _invalid("name", f"longer than {MAX_NAME}")
+            raise _invalid("name", f"longer than {MAX_NAME} characters")
     state = dict(DEFAULT_STATE)
     if frame.get("state") is not None:
         state.update(_state(frame["state"], "state"))
@@ -204,7 +215,9 @@ def _join(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
 
 def _description(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     to = _peer_id(frame, "to")
-    sdp = _string(frame, "sdp", limit=limits.max_sdp)
+    if frame.get("sdp") is None:
+        raise _invalid("sdp", "required")
+    sdp = _text(frame["sdp"], "sdp", limits.max_sdp)
     if not sdp:
         raise _invalid("sdp", "must not be empty")
     return {"to": to, "sdp": sdp}
@@ -219,11 +232,7 @@ def _candidate(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
         return {"to": to, "candidate": None}
     if not isinstance(raw, dict):
         raise _invalid("candidate", "must be an object or null")
-    line = raw.get("candidate")
-    if not isinstance(line, str):
-        raise _invalid("candidate.candidate", "must be a string")
-    if utf8_length_exceeds(line, limits.max_candidate):
-        raise _invalid("candidate.candidate", f"longer than {limits.max_candidate}")
+    line = _text(raw.get("candidate"), "candidate.candidate", limits.max_candidate)
     index = raw.get("sdpMLineIndex")
     if index is not None and (
         type(index) is not int or not 0 <= index <= MAX_MLINE_INDEX  # bool is not an index
@@ -231,10 +240,10 @@ def _candidate(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
         raise _invalid("candidate.sdpMLineIndex", f"must be an integer 0–{MAX_MLINE_INDEX}")
     candidate = {
         "candidate": line,
-        "sdpMid": _string(raw, "sdpMid", limit=MAX_SDP_MID, required=False, path="candidate."),
+        "sdpMid": _optional_text(raw, "sdpMid", "candidate.sdpMid", MAX_SDP_MID),
         "sdpMLineIndex": index,
-        "usernameFragment": _string(
-            raw, "usernameFragment", limit=MAX_UFRAG, required=False, path="candidate."
+        "usernameFragment": _optional_text(
+            raw, "usernameFragment", "candidate.usernameFragment", MAX_UFRAG
         ),
     }
     return {"to": to, "candidate": candidate}
@@ -286,8 +295,12 @@ def parse_client_message(text: str, limits: Limits) -> ClientMessage:
     if not isinstance(frame, dict):
         raise ProtocolError(ErrorCode.BAD_JSON, "The frame is not a JSON object.")
     ref = frame.get("ref")
-    if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_REF):
-        raise ProtocolError(ErrorCode.INVALID, f"ref: must be a string of at most {MAX_REF}")
+    if ref is not None:
+        try:
+            if len(_text(ref, "ref", 4 * MAX_REF)) > MAX_REF:
+                raise _invalid("ref", f"longer than {MAX_REF} characters")
+        except ProtocolError as exc:
+            raise ProtocolError(exc.code, exc.message) from None  # no ref to echo
     kind = frame.get("type")
     schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
     if schema is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from channels.layers import get_channel_layer
@@ -791,3 +792,47 @@ async def test_signals_from_a_peer_no_longer_in_the_room_are_dropped(
     )
     await host.send({"type": "offer", "to": alex.peer, "sdp": "v=0\r\nreal"})
     assert await alex.recv() == {"type": "offer", "from": host.peer, "sdp": "v=0\r\nreal"}
+
+
+async def test_host_rights_are_confirmed_against_the_database(world: World, open_socket: Opener):
+    promote = Membership.objects.filter(room=world.room, user=world.alex.user)
+    await in_thread(promote.update, role=Membership.Role.HOST)
+    sam = await joined(open_socket, world.sam, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    assert alex.welcome["host"] is True
+    await sam.expect("peer-joined")
+    await in_thread(promote.update, role=Membership.Role.MEMBER)  # demoted meanwhile
+    await alex.send({"type": "kick", "peer": sam.peer, "ref": "k"})
+    await alex.expect("error", code="forbidden", ref="k")
+    await alex.send({"type": "end", "ref": "e"})
+    await alex.expect("error", code="forbidden", ref="e")
+    await sam.send({"type": "ping"})
+    await sam.expect("pong")
+
+
+async def test_logs_never_carry_sdp_candidates_sessions_or_turn_secrets(
+    world: World, open_socket: Opener, settings, caplog
+):
+    settings.TURN_URLS = ["turn:turn.example.com:3478"]
+    settings.TURN_SECRET = "turn-secret-value"
+    caplog.set_level(logging.DEBUG)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    secret_sdp = "v=0\r\na=fingerprint:sha-256 AA:BB:CC:SECRETSDP"
+    candidate = {"candidate": "candidate:9 1 udp 1 198.51.100.7 40000 typ srflx"}
+    await alex.send({"type": "offer", "to": host.peer, "sdp": secret_sdp})
+    await host.expect("offer")
+    await alex.send({"type": "candidate", "to": host.peer, "candidate": candidate})
+    await host.expect("candidate")
+    await alex.send({"type": "offer", "to": "nobody", "sdp": secret_sdp})
+    await alex.expect("error")
+    await alex.send({"type": "ice-servers"})
+    credential = (await alex.expect("ice-servers"))["ice"]["servers"][0]["credential"]
+    await host.send({"type": "kick", "peer": alex.peer})
+    assert await alex.closed() == 4000
+    logged = caplog.text
+    assert "signaling joined" in logged  # the logs are there ...
+    for secret in ("SECRETSDP", "198.51.100.7", world.alex.session, world.host.session,
+                   "turn-secret-value", credential):  # fmt: skip
+        assert secret not in logged  # ... and hold none of these

@@ -251,3 +251,25 @@ def test_error_frame():
         "type": "error", "code": "unknown-peer", "message": "No peer x.", "ref": "17",
     }  # fmt: skip
     assert "ref" not in json.loads(error_frame(ErrorCode.BAD_JSON, "Bad."))
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"type": "join", "name": "\\ud800"}',
+        '{"type": "offer", "to": "x", "sdp": "v=0\\udfff"}',
+        '{"type": "offer", "to": "\\ud83d", "sdp": "v=0"}',
+        '{"type": "candidate", "to": "x", "candidate": {"candidate": "\\ud800"}}',
+        '{"type": "candidate", "to": "x", "candidate": {"candidate": "c", "sdpMid": "\\ud800"}}',
+        '{"type": "kick", "peer": "\\udc00x"}',
+        '{"type": "ping", "ref": "\\ud800"}',
+    ],
+)
+def test_lone_surrogates_are_refused_before_they_can_break_a_relay(frame: str):
+    assert refused(frame).code == ErrorCode.INVALID
+
+
+def test_escaped_non_ascii_is_fine():
+    message = parse('{"type": "join", "name": "\\ubbfc\\uc9c0 \\ud83c\\udfa5", "ref": "\\u00e9"}')
+    assert message.fields["name"] == "민지 🎥"
+    assert message.ref == "é"
