@@ -17,7 +17,16 @@ from .conftest import Meeting, session_for
 pytestmark = [pytest.mark.multiprocess, pytest.mark.redis]
 
 
-@pytest.mark.parametrize("layer", ["pubsub", "core"])
+# The core layer passes most runs, but a socket closing while its consumer
+# holds the process-wide BZPOPMIN can take another socket's message with it
+# (django/channels#1683); the connection churn here sometimes hits that. It is
+# why pub/sub is the default (docs/deployment.md).
+CORE_LOSES_UNDER_CHURN = pytest.mark.xfail(
+    strict=False, reason="channels-redis core layer can drop a relay when another socket closes"
+)
+
+
+@pytest.mark.parametrize("layer", ["pubsub", pytest.param("core", marks=CORE_LOSES_UNDER_CHURN)])
 def test_hostile_client_cannot_disturb_a_room(meeting: Meeting, start_server, layer: str):
     server = start_server(layer)
     outsider = User.objects.create_user("outsider", password="pw")
