@@ -32,6 +32,14 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_number(name: str, default: int | float) -> int | float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 DEBUG = env_bool("DEBUG", False)
 
 
@@ -183,50 +191,62 @@ STORAGES = {
 
 # --- Channels ----------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# "core" (RedisChannelLayer, lists + BLPOP) or "pubsub" (RedisPubSubChannelLayer).
-# docs/deployment.md explains the choice; both are tested against a real Redis.
-CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "core")
+# "pubsub" (RedisPubSubChannelLayer, the default) or "core" (RedisChannelLayer,
+# sorted sets + BZPOPMIN). docs/deployment.md explains the choice; both are
+# tested against a real Redis.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
 # Group membership must outlive the longest meeting, or a participant silently
-# stops receiving room events. One day, and a consumer re-joins its groups
-# on every heartbeat refresh, so even longer calls keep working.
+# stops receiving room events (core layer only). One day, and a consumer
+# re-joins its groups at every re-check (SIGNALING["RECHECK_INTERVAL"]), so
+# even longer calls keep working.
 CHANNEL_GROUP_EXPIRY = env_int("CHANNEL_GROUP_EXPIRY", 86400)
 
-if not REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": 1000, "expiry": 60, "group_expiry": CHANNEL_GROUP_EXPIRY},
+
+def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
+    """CHANNEL_LAYERS for a Redis URL (or none: in-memory) and a layer kind.
+    A function so the multi-process tests can configure their own process alike."""
+    if not redis_url:
+        return {
+            "default": {
+                "BACKEND": "channels.layers.InMemoryChannelLayer",
+                "CONFIG": {"capacity": 1000, "expiry": 60, "group_expiry": group_expiry},
+            }
         }
-    }
-elif CHANNEL_LAYER == "pubsub":
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "meet"},
+    if layer == "pubsub":
+        return {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                # Groups are subscriptions of the process, so nothing expires.
+                "CONFIG": {"hosts": [redis_url], "prefix": "meet"},
+            }
         }
-    }
-elif CHANNEL_LAYER == "core":
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # One Redis (or a Sentinel-managed primary). Never several hosts:
-                # channels-redis shards direct sends by channel name and group
-                # sends by group name, and a peer's messages must stay ordered.
-                "hosts": [REDIS_URL],
-                "prefix": "meet",
-                "capacity": 1000,
-                "expiry": 60,
-                "group_expiry": CHANNEL_GROUP_EXPIRY,
-            },
+    if layer == "core":
+        return {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    # One Redis (or a Sentinel-managed primary). Never several hosts:
+                    # channels-redis shards direct sends by channel name and group
+                    # sends by group name, and a peer's messages must stay ordered.
+                    # redis-py's default socket timeout (5 s) equals the layer's
+                    # BZPOPMIN timeout (5 s): an idle receive then fails with a
+                    # TimeoutError that kills the consumer. Give reads headroom.
+                    "hosts": [{"address": redis_url, "socket_timeout": 30}],
+                    "prefix": "meet",
+                    "capacity": 1000,
+                    "expiry": 60,
+                    "group_expiry": group_expiry,
+                },
+            }
         }
-    }
-else:
     raise ImproperlyConfigured("CHANNEL_LAYER must be 'core' or 'pubsub'.")
+
+
+CHANNEL_LAYERS = channel_layers_for(REDIS_URL, CHANNEL_LAYER, CHANNEL_GROUP_EXPIRY)
 
 # --- Signaling and calls --------------------------------------------------------
 # Documented in docs/protocol.md; tests shorten the timers.
-SIGNALING = {
+SIGNALING: dict[str, int | float] = {
     # The browser sends a ping this often (seconds).
     "HEARTBEAT_INTERVAL": 10,
     # A socket silent for this long is closed with 4408 and announced as left.
@@ -249,6 +269,9 @@ SIGNALING = {
     "MAX_SDP": 32 * 1024,
     "MAX_CANDIDATE": 1024,
 }
+# Each value can be overridden by SIGNALING_<NAME> (seconds may be fractional);
+# the multi-process tests use this to shrink the timers of real servers.
+SIGNALING = {name: env_number(f"SIGNALING_{name}", value) for name, value in SIGNALING.items()}
 
 STUN_URLS = env_list("STUN_URLS")
 TURN_URLS = env_list("TURN_URLS")

@@ -1,0 +1,170 @@
+"""Both presence backends against the same contract (Redis: the private test server)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from signaling.presence import Entry, MemoryPresence, Presence, RedisPresence
+
+ROOM = 7
+TTL = 30.0
+
+
+def entry(peer: str, user: int, **fields) -> Entry:
+    return Entry(
+        peer=peer,
+        user=user,
+        channel=f"specific.test!{peer}",
+        name=fields.pop("name", f"user {user}"),
+        host=fields.pop("host", False),
+        state=fields.pop("state", {"muted": False, "camera": True}),
+    )
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Presence]:
+    if request.param == "memory":
+        yield MemoryPresence()
+        return
+    store = RedisPresence(request.getfixturevalue("redis_url"), prefix="test:presence")
+    yield store
+    await store.aclose()
+
+
+async def test_join_returns_the_others_in_join_order(backend: Presence):
+    for index, peer in enumerate(["a", "b", "c"]):
+        result = await backend.join(ROOM, entry(peer, index), capacity=4, ttl=TTL)
+        assert result.admitted
+        assert [e.peer for e in result.peers] == ["a", "b", "c"][:index]
+    result = await backend.join(ROOM, entry("d", 9, name="민지"), capacity=4, ttl=TTL)
+    assert [e.peer for e in result.peers] == ["a", "b", "c"]
+    assert result.peers[0].channel == "specific.test!a"
+    assert await backend.count([ROOM, 99]) == {ROOM: 4}
+
+
+async def test_entries_survive_a_round_trip_unchanged(backend: Presence):
+    original = entry("a", 1, name="민지 🎥", host=True, state={"muted": True, "hand": False})
+    await backend.join(ROOM, original, capacity=4, ttl=TTL)
+    result = await backend.join(ROOM, entry("b", 2), capacity=4, ttl=TTL)
+    (seen,) = result.peers
+    assert (seen.peer, seen.user, seen.channel, seen.name, seen.host, seen.state) == (
+        original.peer,
+        original.user,
+        original.channel,
+        original.name,
+        original.host,
+        original.state,
+    )
+
+
+async def test_cap_holds_under_concurrent_joins(backend: Presence):
+    results = await asyncio.gather(
+        *(backend.join(ROOM, entry(f"p{i}", i), capacity=3, ttl=TTL) for i in range(10))
+    )
+    assert sum(result.admitted for result in results) == 3
+    assert await backend.count([ROOM]) == {ROOM: 3}
+
+
+async def test_full_room_refuses_and_changes_nothing(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=2, ttl=TTL)
+    await backend.join(ROOM, entry("b", 2), capacity=2, ttl=TTL)
+    result = await backend.join(ROOM, entry("c", 3), capacity=2, ttl=TTL)
+    assert not result.admitted
+    assert result.replaced == []
+    assert await backend.leave(ROOM, "c") is None
+
+
+async def test_same_user_replaces_without_taking_a_seat(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=2, ttl=TTL)
+    await backend.join(ROOM, entry("old", 2), capacity=2, ttl=TTL)
+    result = await backend.join(ROOM, entry("new", 2), capacity=2, ttl=TTL)
+    assert result.admitted
+    assert [e.peer for e in result.replaced] == ["old"]
+    assert [e.peer for e in result.peers] == ["a"]
+    assert await backend.leave(ROOM, "old") is None
+    assert await backend.count([ROOM]) == {ROOM: 2}
+
+
+async def test_same_user_racing_itself_ends_with_one_seat(backend: Presence):
+    results = await asyncio.gather(
+        *(backend.join(ROOM, entry(f"tab{i}", 5), capacity=2, ttl=TTL) for i in range(6))
+    )
+    assert all(result.admitted for result in results)
+    assert sum(len(result.replaced) for result in results) == 5
+    assert await backend.count([ROOM]) == {ROOM: 1}
+
+
+async def test_leave_removes_exactly_once(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=4, ttl=TTL)
+    outcomes = await asyncio.gather(*(backend.leave(ROOM, "a") for _ in range(5)))
+    assert [e.peer for e in outcomes if e is not None] == ["a"]
+    assert await backend.count([ROOM]) == {}
+
+
+async def test_expired_entries_are_reaped_once_by_join_or_refresh(backend: Presence):
+    await backend.join(ROOM, entry("ghost", 1), capacity=2, ttl=0.05)
+    await backend.join(ROOM, entry("alive", 2), capacity=2, ttl=TTL)
+    await asyncio.sleep(0.1)
+    assert await backend.count([ROOM]) == {ROOM: 1}  # expired entries are not counted
+    present, reaped = await backend.refresh(ROOM, "alive", TTL)
+    assert present
+    assert [e.peer for e in reaped] == ["ghost"]
+    assert await backend.refresh(ROOM, "alive", TTL) == (True, [])
+    # An expired seat frees its place for a newcomer, who is told to announce it.
+    await backend.join(ROOM, entry("ghost2", 3), capacity=2, ttl=0.05)
+    await asyncio.sleep(0.1)
+    result = await backend.join(ROOM, entry("new", 4), capacity=2, ttl=TTL)
+    assert result.admitted
+    assert [e.peer for e in result.reaped] == ["ghost2"]
+
+
+async def test_refresh_keeps_an_entry_alive(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=4, ttl=0.15)
+    for _ in range(4):
+        await asyncio.sleep(0.05)
+        assert await backend.refresh(ROOM, "a", 0.15) == (True, [])
+    assert await backend.count([ROOM]) == {ROOM: 1}
+
+
+async def test_refresh_of_a_removed_peer_says_so(backend: Presence):
+    assert await backend.refresh(ROOM, "nobody", TTL) == (False, [])
+    await backend.join(ROOM, entry("a", 1), capacity=4, ttl=TTL)
+    await backend.leave(ROOM, "a")
+    assert await backend.refresh(ROOM, "a", TTL) == (False, [])
+
+
+async def test_set_state_merges_and_returns_the_whole_state(backend: Presence):
+    await backend.join(ROOM, entry("a", 1, state={"muted": False, "camera": True}), 4, TTL)
+    assert await backend.set_state(ROOM, "a", {"muted": True}) == {"muted": True, "camera": True}
+    result = await backend.join(ROOM, entry("b", 2), capacity=4, ttl=TTL)
+    assert result.peers[0].state == {"muted": True, "camera": True}
+    assert await backend.set_state(ROOM, "nobody", {"muted": True}) is None
+
+
+async def test_rooms_are_independent(backend: Presence):
+    await backend.join(1, entry("a", 1), capacity=2, ttl=TTL)
+    await backend.join(1, entry("b", 2), capacity=2, ttl=TTL)
+    assert (await backend.join(2, entry("c", 3), capacity=2, ttl=TTL)).admitted
+    assert (await backend.join(2, entry("d", 1), capacity=2, ttl=TTL)).replaced == []
+    assert await backend.count([1, 2]) == {1: 2, 2: 2}
+    assert backend.count_sync([1, 2, 3]) == {1: 2, 2: 2}
+
+
+@pytest.mark.redis
+async def test_redis_keys_expire_with_the_room(redis_url: str):
+    import redis.asyncio as aioredis
+
+    store = RedisPresence(redis_url, prefix="test:presence")
+    await store.join(ROOM, entry("a", 1), capacity=4, ttl=0.2)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        ttls = [await client.pttl(key) for key in store.keys(ROOM)]
+        assert all(0 < ttl <= 400 for ttl in ttls)
+        await store.leave(ROOM, "a")
+        assert await client.exists(*store.keys(ROOM)) == 0
+    finally:
+        await client.aclose()
+        await store.aclose()
