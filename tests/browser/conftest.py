@@ -64,9 +64,9 @@ def start_server(
     """Start daphne processes on the test database; ``env`` adds settings."""
     servers: list[DaphneServer] = []
 
-    def start(env: dict[str, str] | None = None) -> DaphneServer:
+    def start(env: dict[str, str] | None = None, port: int | None = None) -> DaphneServer:
         full_env = {"DATABASE_URL": database_url_for_subprocess(), **(env or {})}
-        server = DaphneServer(artifacts_dir / "daphne", env=full_env).start()
+        server = DaphneServer(artifacts_dir / "daphne", env=full_env, port=port).start()
         servers.append(server)
         return server
 
