@@ -85,6 +85,8 @@ const MEDIA_PROBLEMS = {
 
 function refreshPreview() {
   me.camera = media.cameraOn;
+  // Without a microphone the others see this person as muted.
+  if (!media.audio) me.muted = true;
   ui.showPreview(media.preview, {
     camera: me.camera,
     muted: me.muted,
