@@ -228,6 +228,8 @@ export class CallUI extends EventTarget {
     if (retry) button.dataset.retry = "1";
     else delete button.dataset.retry;
     button.textContent = retry ? this.t.retry : this.t.join;
+    // On a phone the form is below the preview: bring the explanation into view.
+    if (text) error.scrollIntoView({ block: "nearest" });
   }
 
   /**
