@@ -122,6 +122,7 @@ async function prepare() {
   // Open the signaling socket while the person looks at the preview, so
   // pressing Join costs one message, not a TCP + WebSocket handshake.
   signaling.connect();
+  warmUpWebRTC();
   const prefs = loadPrefs();
   const problem = await media.start({ audioId: prefs.audioinput, videoId: prefs.videoinput });
   if (prefs.audiooutput) ui.setSpeaker(prefs.audiooutput);
@@ -133,6 +134,24 @@ async function prepare() {
   if (phase === "prejoin") ui.setJoinState("ready");
   ui.focusJoin();
   window.requestAnimationFrame(meterLoop);
+}
+
+/**
+ * The first RTCPeerConnection of a page starts WebRTC's threads and codec
+ * factories, which costs tens of milliseconds. Pay that during the pre-join
+ * screen instead of between Join and the first offer.
+ */
+function warmUpWebRTC() {
+  try {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver("audio");
+    pc.addTransceiver("video");
+    pc.createOffer()
+      .catch(() => {})
+      .finally(() => pc.close());
+  } catch {
+    // Nothing to warm up; the real connection will report the problem.
+  }
 }
 
 ui.addEventListener("prejoin-mic", () => {
@@ -233,12 +252,17 @@ function onWelcome(message) {
     // A new socket means a new peer id: every pair is negotiated afresh.
     mesh.clear();
     participants.clear();
+  }
+  // Connections first, so every offer is under way before any DOM work.
+  for (const peer of message.peers) mesh.add(peer);
+  if (joinedOnce) {
     ui.clearTiles({ keepSelf: true });
     ui.hideBanner("warning");
     ui.banner(t.reconnected);
+  } else {
+    enterCall(message);
   }
-  for (const peer of message.peers) addParticipant(peer);
-  if (!joinedOnce) enterCall(message);
+  for (const peer of message.peers) addParticipant(peer, { connect: false });
   joinedOnce = true;
 }
 
@@ -251,10 +275,15 @@ function enterCall(message) {
   updateControls();
 }
 
-function addParticipant(info) {
+function addParticipant(info, { connect = true } = {}) {
   participants.set(info.peer, { name: info.name, host: info.host, state: info.state });
   ui.addTile(info.peer, info);
-  mesh.add(info);
+  if (connect) mesh.add(info);
+  else {
+    // The stream may have arrived before the tile existed.
+    const peer = mesh.peers.get(info.peer);
+    if (peer && peer.remoteStream.getTracks().length) ui.setTileStream(info.peer, peer.remoteStream);
+  }
 }
 
 function removeParticipant(id, reason) {
