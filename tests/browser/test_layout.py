@@ -17,8 +17,9 @@ FITS = """() => {
     const root = document.scrollingElement;
     const controls = [...document.querySelectorAll('.controls button:not([hidden])')];
     const tiles = [...document.querySelectorAll('.tile')].map((t) => t.getBoundingClientRect());
-    const overlap = tiles.some((a, i) => tiles.slice(i + 1).some((b) =>
-        a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1));
+    const apart = (a, b) => a.right - 1 <= b.left || b.right - 1 <= a.left
+        || a.bottom - 1 <= b.top || b.bottom - 1 <= a.top;
+    const overlap = tiles.some((a, i) => tiles.slice(i + 1).some((b) => !apart(a, b)));
     return {
         sideways: root.scrollWidth > window.innerWidth,
         controlsOff: controls.some((b) => {
