@@ -56,6 +56,7 @@ export class Signaling extends EventTarget {
     this.pingTimer = 0;
     this.retryTimer = 0;
     this.lastHeard = 0;
+    this.openedAt = 0;
   }
 
   /** Open the socket (idempotent while one is open or opening). */
@@ -67,7 +68,7 @@ export class Signaling extends EventTarget {
     ws.addEventListener("open", () => {
       if (this.ws !== ws) return;
       performance.mark("meet:ws-open");
-      this.lastHeard = performance.now();
+      this.lastHeard = this.openedAt = performance.now();
       this.startHeartbeat();
       this.dispatchEvent(new Event("open"));
     });
@@ -96,6 +97,10 @@ export class Signaling extends EventTarget {
     this.ws = null;
     clearInterval(this.pingTimer);
     if (this.stopped) return;
+    // A socket that lived a while (e.g. idle before Join, closed with 4408)
+    // was not a failed attempt: start the backoff from the beginning.
+    if (this.openedAt && performance.now() - this.openedAt > 5000) this.attempt = 0;
+    this.openedAt = 0;
     if (shouldReconnect(code)) {
       const delay = backoffDelay(this.attempt++);
       this.dispatchEvent(new CustomEvent("reconnecting", { detail: { code, delay } }));
