@@ -3,6 +3,7 @@ import secrets
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -112,6 +113,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.room} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        is_owner = self.room_id is not None and self.user_id == self.room.owner_id
+        if is_owner and self.role != self.Role.HOST:
+            raise ValidationError({"role": _("The owner is always a host.")})
 
     @property
     def is_host(self) -> bool:

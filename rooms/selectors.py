@@ -1,8 +1,10 @@
 """Reads for rooms, memberships and invites."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, F, Q, QuerySet
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -11,34 +13,57 @@ from .models import Invite, Membership, Room
 
 
 def rooms_for_user(*, user: User) -> QuerySet[Room]:
-    """Rooms ``user`` may enter (owned or joined), newest first, with member counts."""
+    """Rooms ``user`` may enter (owned or joined): open rooms newest first, then
+    ended ones, most recently ended first. Annotated with ``member_count`` and
+    ``my_role`` (``user``'s role there)."""
+    mine = Membership.objects.filter(user=user)
     return (
-        Room.objects.filter(memberships__user=user)
+        # A subquery, not a join on memberships: filtering through the join
+        # would make member_count count only ``user``'s own membership.
+        Room.objects.filter(pk__in=mine.values("room_id"))
         .select_related("owner")
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("ended_at", "-created_at")
+        .annotate(
+            member_count=Count("memberships"),
+            my_role=Subquery(mine.filter(room=OuterRef("pk")).values("role")[:1]),
+        )
+        # NULLs sort first on SQLite and last on PostgreSQL unless told.
+        .order_by(F("ended_at").desc(nulls_first=True), "-created_at")
     )
 
 
-def membership_get(*, room: Room, user: User) -> Membership | None:
+def membership_get(*, room: Room, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(room=room, user=user).first()
 
 
 def room_members(*, room: Room) -> QuerySet[Membership]:
-    return room.memberships.select_related("user").order_by("-role", "created_at")
+    """The room's memberships, hosts first, then in the order people joined."""
+    hosts_first = Case(When(role=Membership.Role.HOST, then=Value(0)), default=Value(1))
+    return room.memberships.select_related("user").order_by(hosts_first, "created_at")
+
+
+def invite_status_q(status: str, *, now: datetime | None = None) -> Q:
+    """A filter matching the invites whose ``Invite.status(now)`` is ``status``
+    (same precedence: revoked, then expired, then used up)."""
+    now = now or timezone.now()
+    not_revoked = Q(revoked_at__isnull=True)
+    not_expired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    used_up = Q(max_uses__isnull=False, use_count__gte=F("max_uses"))
+    if status == Invite.Status.REVOKED:
+        return ~not_revoked
+    if status == Invite.Status.EXPIRED:
+        return not_revoked & ~not_expired
+    if status == Invite.Status.USED_UP:
+        return not_revoked & not_expired & used_up
+    if status == Invite.Status.ACTIVE:
+        return not_revoked & not_expired & ~used_up
+    raise ValueError(f"Unknown invite status {status!r}")
 
 
 def invites_active(*, room: Room) -> QuerySet[Invite]:
     """Invites that can still be used, newest first."""
-    now = timezone.now()
-    return (
-        room.invites.select_related("created_by")
-        .filter(revoked_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .exclude(max_uses__isnull=False, use_count__gte=F("max_uses"))
-    )
+    return room.invites.select_related("created_by").filter(invite_status_q(Invite.Status.ACTIVE))
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ def room_create(*, owner: User, name: str, max_participants: int = 4) -> Room:
             with transaction.atomic():
                 room = Room(owner=owner, name=name, max_participants=max_participants)
                 room.slug = generate_slug()
-                room.full_clean()
+                # The database's unique index catches a slug collision (retried
+                # below); full_clean's own uniqueness query would only race it.
+                room.full_clean(validate_unique=False)
                 room.save()
                 Membership.objects.create(room=room, user=owner, role=Membership.Role.HOST)
                 return room
@@ -92,9 +94,10 @@ def room_end(*, room: Room, by: User | None) -> Room:
     return room
 
 
-def room_reopen(*, room: Room, by: User) -> Room:
-    """Allow joining an ended room again (hosts only)."""
-    _require_host(room=room, user=by)
+def room_reopen(*, room: Room, by: User | None) -> Room:
+    """Allow joining an ended room again (hosts only, or the admin with ``by=None``)."""
+    if by is not None:
+        _require_host(room=room, user=by)
     Room.objects.filter(pk=room.pk).update(ended_at=None)
     room.ended_at = None
     return room
@@ -154,15 +157,32 @@ def invite_accept(*, token: str, user: User) -> Membership:
     """Make ``user`` a member of the invite's room.
 
     Idempotent for someone who is already a member: they get their membership
-    back and the invite's use count does not change. Otherwise one use is
-    consumed atomically, so ``max_uses`` holds under concurrent accepts.
+    back and no use is consumed, even if the link has since expired, been
+    revoked or used up. Otherwise the membership is created and one use is
+    consumed in the same transaction, by a conditional update, so ``max_uses``
+    holds under concurrent accepts and a double submit counts once.
     """
+    invite = (
+        Invite.objects.select_related("room", "created_by")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invite is None:
+        raise InviteInvalid(InviteInvalid.UNKNOWN)
+    existing = Membership.objects.filter(room_id=invite.room_id, user=user).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    status = invite.status(now)
+    if status != Invite.Status.ACTIVE:
+        raise InviteInvalid(status, invite)
     with transaction.atomic():
-        invite = invite_get_by_token(token=token)
-        existing = Membership.objects.filter(room_id=invite.room_id, user=user).first()
-        if existing is not None:
-            return existing
-        now = timezone.now()
+        membership, created = Membership.objects.get_or_create(
+            room_id=invite.room_id, user=user, defaults={"role": Membership.Role.MEMBER}
+        )
+        if not created:
+            # The same person accepted concurrently (a double submit): one use.
+            return membership
         consumed = (
             Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True)
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -170,12 +190,11 @@ def invite_accept(*, token: str, user: User) -> Membership:
             .update(use_count=F("use_count") + 1)
         )
         if not consumed:
+            # Someone else took the last use (or a host revoked the link) since
+            # the check above; raising rolls the new membership back.
             invite.refresh_from_db()
             raise InviteInvalid(invite.status(now), invite)
-        membership, _created = Membership.objects.get_or_create(
-            room_id=invite.room_id, user=user, defaults={"role": Membership.Role.MEMBER}
-        )
-        return membership
+    return membership
 
 
 def invite_revoke(*, invite: Invite, by: User | None) -> Invite:

@@ -1,0 +1,74 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAX_PARTICIPANTS, MIN_PARTICIPANTS, Membership, Room
+
+INVITE_MAX_USES_LIMIT = 100
+
+PARTICIPANT_CHOICES = [(n, str(n)) for n in range(MIN_PARTICIPANTS, MAX_PARTICIPANTS + 1)]
+
+EXPIRY_CHOICES = [
+    ("1h", _("1 hour")),
+    ("1d", _("1 day")),
+    ("7d", _("7 days")),
+    ("never", _("Never")),
+]
+EXPIRY_DELTAS: dict[str, timedelta | None] = {
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "never": None,
+}
+EXPIRY_DEFAULT = "1d"
+
+
+class RoomForm(forms.ModelForm):
+    """Create a room or change its settings."""
+
+    max_participants = forms.TypedChoiceField(
+        label=_("Maximum participants"),
+        choices=PARTICIPANT_CHOICES,
+        coerce=int,
+        initial=MAX_PARTICIPANTS,
+        help_text=_("How many people can be in the call at once."),
+    )
+
+    class Meta:
+        model = Room
+        fields = ["name", "max_participants"]
+        labels = {"name": _("Meeting name")}
+        widgets = {
+            "name": forms.TextInput(attrs={"placeholder": _("e.g. Weekly sync"), "autofocus": True})
+        }
+
+
+class InviteForm(forms.Form):
+    """How long a new invite link works and how many people may use it."""
+
+    expires_in = forms.ChoiceField(
+        label=_("Expires after"), choices=EXPIRY_CHOICES, initial=EXPIRY_DEFAULT
+    )
+    max_uses = forms.IntegerField(
+        label=_("Maximum uses"),
+        required=False,
+        min_value=1,
+        max_value=INVITE_MAX_USES_LIMIT,
+        help_text=_("Leave empty for no limit."),
+    )
+
+    def clean_expires_in(self) -> timedelta | None:
+        return EXPIRY_DELTAS[self.cleaned_data["expires_in"]]
+
+
+class LockForm(forms.Form):
+    action = forms.ChoiceField(choices=[("lock", _("Lock")), ("unlock", _("Unlock"))])
+
+    @property
+    def locked(self) -> bool:
+        return self.cleaned_data["action"] == "lock"
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)
