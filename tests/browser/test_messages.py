@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection
 from playwright.sync_api import expect
 
+from meet.settings import channel_layers_for
 from rooms import services
 from rooms.models import Membership
 from tests.browser.calls import (
@@ -64,12 +65,9 @@ def test_removed_member_is_told_they_are_no_longer_a_member(
 ):
     # The room page's "remove" reaches the call through the channel layer, so
     # this process and the server must share one: a real Redis.
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": "meet"},
-        }
-    }
+    settings.CHANNEL_LAYERS = channel_layers_for(
+        redis_url, settings.CHANNEL_LAYER, settings.CHANNEL_GROUP_EXPIRY
+    )
     call_server = start_server({**CALL_TEST_ENV, "REDIS_URL": redis_url})
     minji, alex = make_user("minji", "민지"), make_user("alex", "Alex")
     room = make_room(minji, members=[alex])
