@@ -1,12 +1,173 @@
 """What the call page's JavaScript needs, rendered with ``json_script``.
 
 Owned by the call page work; the view only passes its result to the template.
+Everything the browser needs comes from here: no URL, limit or UI string is
+hard-coded in ``static/js/call/``.
 """
 
+import re
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Room
 
+# A sender never sends one peer more than this, however large the budget: more
+# does not make a 720p camera look better, and it leaves room for audio.
+PER_PEER_VIDEO_MAX_KBPS = 1500
+
+CHAT_MAX_LENGTH = 2000
+CHAT_HISTORY = 100
+
+_VIDEO_RE = re.compile(r"^\s*(\d{2,5})\s*x\s*(\d{2,5})\s*(?:@\s*(\d{1,3}))?\s*$")
+
+
+def video_constraints(spec: str) -> dict[str, Any]:
+    """``"1280x720@30"`` → ideal getUserMedia video constraints (720p30 if malformed)."""
+    match = _VIDEO_RE.match(spec or "")
+    width, height, fps = (1280, 720, 30)
+    if match:
+        width, height = int(match[1]), int(match[2])
+        fps = int(match[3]) if match[3] else 30
+    return {
+        "width": {"ideal": width},
+        "height": {"ideal": height},
+        "frameRate": {"ideal": fps},
+    }
+
+
+# Keys are stable: static/js/call/ looks strings up by these names.
+STRINGS = {
+    # Pre-join
+    "prejoinTitle": _("Ready to join?"),
+    "join": _("Join now"),
+    "joining": _("Joining…"),
+    "retry": _("Try again"),
+    "cameraPreviewOff": _("Your camera is off"),
+    "noCameraAvailable": _("No camera"),
+    "permissionDenied": _(
+        "Camera and microphone access was blocked. You can still join and see and "
+        "hear the others; to be seen or heard, allow access in the browser's address "
+        "bar and reload."
+    ),
+    "noDevices": _(
+        "No camera or microphone was found. You can still join to see and hear the others."
+    ),
+    "noCamera": _("No camera was found. You can join with your microphone only."),
+    "noMicrophone": _("No microphone was found. You can join with your camera only."),
+    "deviceBusy": _(
+        "Your camera or microphone is being used by another program. Close it and try "
+        "again, or join without it."
+    ),
+    "mediaUnsupported": _(
+        "This browser cannot use a camera or microphone here. Calls need HTTPS (or "
+        "localhost) and a current browser."
+    ),
+    "webrtcUnsupported": _(
+        "This browser does not support video calls. Please use a current browser."
+    ),
+    "mediaFailed": _("Your camera or microphone could not be started."),
+    "cameraFailed": _("The camera could not be started."),
+    "screenFailed": _("Screen sharing could not be started."),
+    "joinReceiveOnly": _("You will join without camera or microphone."),
+    "deviceFallback": _("Device %(n)s"),
+    # Call
+    "you": _("You"),
+    "youSuffix": _("%(name)s (you)"),
+    "muted": _("Microphone off"),
+    "cameraOff": _("Camera off"),
+    "sharing": _("Sharing screen"),
+    "handRaised": _("Hand raised"),
+    "stateNew": _("Connecting…"),
+    "stateConnecting": _("Connecting…"),
+    "stateConnected": _("Connected"),
+    "stateReconnecting": _("Reconnecting…"),
+    "stateFailed": _("Connection failed"),
+    "micOn": _("Turn off microphone"),
+    "micOff": _("Turn on microphone"),
+    "cameraOnLabel": _("Turn off camera"),
+    "cameraOffLabel": _("Turn on camera"),
+    "shareStart": _("Share screen"),
+    "shareStop": _("Stop sharing"),
+    "raiseHand": _("Raise hand"),
+    "lowerHand": _("Lower hand"),
+    "chatOpen": _("Open chat"),
+    "chatClose": _("Close chat"),
+    "invite": _("Copy invite link"),
+    "inviteCopied": _("Invite link copied. It works for 24 hours."),
+    "inviteShow": _("Copy this invite link (valid for 24 hours):"),
+    "inviteFailed": _("The invite link could not be created."),
+    "leave": _("Leave call"),
+    "end": _("End meeting for everyone"),
+    "endConfirm": _("End the meeting for everyone? Nobody can join until a host reopens the room."),
+    "kick": _("Remove %(name)s from the call"),
+    "kickConfirm": _("Remove %(name)s from the call? They can join again."),
+    "peerJoined": _("%(name)s joined"),
+    "peerLeft": _("%(name)s left"),
+    "peerKicked": _("%(name)s was removed from the call"),
+    "alone": _("Waiting for others to join…"),
+    "enableAudio": _("Click to turn on sound"),
+    "relayUnreachable": _(
+        "Can't reach the relay server (TURN). The call cannot connect; ask the "
+        "administrator to check the TURN settings."
+    ),
+    "peerFailed": _("The connection to %(name)s failed. Trying again…"),
+    # Chat
+    "chat": _("Chat"),
+    "chatPlaceholder": _("Message everyone"),
+    "chatSend": _("Send"),
+    "chatTooLong": _("Messages can be at most %(n)s characters."),
+    "chatNobody": _("Nobody else is here to read it yet."),
+    "chatEmpty": _("No messages yet. Messages go only to the people in the call right now."),
+    "chatUnread": _("%(n)s unread messages"),
+    # Signaling states and close codes
+    "reconnecting": _("Connection to the server lost. Reconnecting…"),
+    "reconnected": _("Reconnected."),
+    "left": _("You left the call."),
+    "rejoin": _("Rejoin"),
+    "backToRoom": _("Back to the room"),
+    "joinHere": _("Join here"),
+    "signIn": _("Sign in"),
+    "closedKicked": _("A host removed you from the call."),
+    "closedReplaced": _("You joined this call from another tab or device."),
+    "closedProtocol": _(
+        "The connection was closed because of an error in this page. Reload to try again."
+    ),
+    "closedLoggedOut": _("You are signed out. Sign in again to join the call."),
+    "closedNotMember": _("You are not a member of this room."),
+    "closedNoRoom": _("This room does not exist."),
+    "closedFull": _("The room is full. Try again when someone leaves."),
+    "closedEnded": _("The meeting has ended."),
+    "closedTooLarge": _("The connection was closed because a message was too large."),
+    "closedLocked": _("The room is locked: only hosts can join right now."),
+    "closedFlooding": _("The connection was closed because this page sent too many messages."),
+    "closedUnknown": _("The connection to the server was closed."),
+}
+
 
 def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict:
-    return {}
+    """Everything ``static/js/call/main.js`` reads from the ``call-config`` script tag."""
+    user = membership.user
+    return {
+        "ws": f"/ws/rooms/{room.slug}/",
+        "room": {"code": room.slug, "name": room.name, "max": room.max_participants},
+        "me": {"name": user.get_display_name(), "host": membership.is_host},
+        "heartbeat": settings.SIGNALING["HEARTBEAT_INTERVAL"],
+        "media": {"video": video_constraints(settings.CALL_VIDEO), "audio": True},
+        "budget": {
+            "videoKbps": settings.CALL_VIDEO_BUDGET_KBPS,
+            "perPeerMaxKbps": PER_PEER_VIDEO_MAX_KBPS,
+        },
+        "chat": {"maxLength": CHAT_MAX_LENGTH, "history": CHAT_HISTORY},
+        "urls": {
+            "room": room.get_absolute_url(),
+            "invite": reverse("rooms:call_invite", kwargs={"slug": room.slug}),
+            "login": f"{reverse('account_login')}?next={room.get_call_url()}",
+        },
+        "csrf": get_token(request),
+        "strings": STRINGS,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import call_views, views
 
 app_name = "rooms"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("rooms/new/", views.room_create, name="create"),
     path("r/<str:slug>/", views.room_detail, name="detail"),
     path("r/<str:slug>/call/", views.room_call, name="call"),
+    path("r/<str:slug>/call/invite/", call_views.call_invite, name="call_invite"),
     path("r/<str:slug>/settings/", views.room_update, name="update"),
     path("r/<str:slug>/lock/", views.room_lock, name="lock"),
     path("r/<str:slug>/end/", views.room_end, name="end"),

@@ -64,9 +64,9 @@ def start_server(
     """Start daphne processes on the test database; ``env`` adds settings."""
     servers: list[DaphneServer] = []
 
-    def start(env: dict[str, str] | None = None) -> DaphneServer:
+    def start(env: dict[str, str] | None = None, port: int | None = None) -> DaphneServer:
         full_env = {"DATABASE_URL": database_url_for_subprocess(), **(env or {})}
-        server = DaphneServer(artifacts_dir / "daphne", env=full_env).start()
+        server = DaphneServer(artifacts_dir / "daphne", env=full_env, port=port).start()
         servers.append(server)
         return server
 
@@ -136,3 +136,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+# --- Call fixtures ---------------------------------------------------------------
+
+# Small video under test: 3–5 pages of fake media share two cores.
+CALL_TEST_ENV = {"CALL_VIDEO": "320x180@15"}
+
+
+@pytest.fixture
+def call_server(start_server: Callable[..., DaphneServer]) -> DaphneServer:
+    """One daphne with small call video and short signaling timers."""
+    return start_server(CALL_TEST_ENV)
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    """Create a user whose display name is shown in calls."""
+
+    def make(username: str, display_name: str = ""):
+        return django_user_model.objects.create_user(
+            username=username,
+            email=f"{username}@example.com",
+            password="pw-not-used-0123",
+            display_name=display_name or username.capitalize(),
+        )
+
+    return make

@@ -1,0 +1,401 @@
+/**
+ * One RTCPeerConnection to one remote participant, with perfect negotiation
+ * (https://w3c.github.io/webrtc-pc/#perfect-negotiation-example), trickle
+ * ICE, the chat data channel, and self-repair (ICE restart, then rebuild).
+ * No DOM.
+ * @module
+ */
+
+/** How long `disconnected` may last before we restart ICE (ms). */
+const DISCONNECTED_GRACE_MS = 2500;
+/** How long a (re)connection attempt may take before the next repair step (ms). */
+const REPAIR_TIMEOUT_MS = 8000;
+/** Repair rounds (restart, rebuild, ...) after which the pair is shown as failed. */
+const FAILED_AFTER_ROUNDS = 2;
+
+/**
+ * The session id of an SDP's `o=` line. A new RTCPeerConnection always picks a
+ * new one, so a changed id means the other side rebuilt its connection.
+ * @param {string} sdp
+ * @returns {string}
+ */
+export function sdpSessionId(sdp) {
+  const match = /^o=\S+ (\d+) /m.exec(sdp || "");
+  return match ? match[1] : "";
+}
+
+/**
+ * A connection to one remote peer.
+ *
+ * Events:
+ * - `state`: `detail.state` is `connecting`, `connected`, `reconnecting` or `failed`.
+ * - `stream`: `detail.stream` is the remote MediaStream (a new one after a rebuild).
+ * - `channel-open`: the chat data channel opened.
+ * - `channel-message`: `detail.data` is a string received on it.
+ * - `ice-error`: `detail` is `{errorCode, url, errorText}` from `icecandidateerror`.
+ * - `negotiated`: a negotiation finished (senders exist now; re-apply encodings).
+ */
+export class Peer extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {string} options.id the remote peer id
+   * @param {boolean} options.polite from the server (`polite` in welcome / peer-joined)
+   * @param {boolean} options.initiator true when we make the first offer (`offer` flag)
+   * @param {RTCConfiguration} options.config ICE servers and transport policy
+   * @param {(message: object) => void} options.send sends a signaling frame to this peer
+   * @param {() => {audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} options.tracks
+   *   the local tracks to send right now
+   * @param {() => RTCRtpEncodingParameters} options.videoEncoding the video encoding to apply
+   */
+  constructor({ id, polite, initiator, config, send, tracks, videoEncoding }) {
+    super();
+    this.id = id;
+    this.polite = polite;
+    this.config = config;
+    this.send = send;
+    this.tracks = tracks;
+    this.videoEncoding = videoEncoding;
+    this.state = "connecting";
+    this.wasConnected = false;
+    this.closed = false;
+    this.queue = Promise.resolve();
+    this.repairTimer = 0;
+    this.repairRound = 0;
+    this.iceErrors = [];
+    this.build(initiator);
+  }
+
+  /** @private Create the RTCPeerConnection (first time or on rebuild). */
+  build(initiator) {
+    if (this.pc) this.teardown();
+    const pc = new RTCPeerConnection(this.config);
+    this.pc = pc;
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.settingRemoteAnswer = false;
+    this.remoteSession = "";
+    this.senders = { audio: null, video: null };
+    this.channel = null;
+    this.remoteStream = new MediaStream();
+    this.firstOffer = true;
+
+    pc.addEventListener("negotiationneeded", () => this.onNegotiationNeeded(pc));
+    pc.addEventListener("icecandidate", ({ candidate }) => {
+      if (pc !== this.pc) return;
+      this.send({ type: "candidate", candidate: candidate ? candidate.toJSON() : null });
+    });
+    pc.addEventListener("icecandidateerror", (event) => {
+      if (pc !== this.pc) return;
+      const detail = { errorCode: event.errorCode, url: event.url, errorText: event.errorText };
+      this.iceErrors.push(detail);
+      this.dispatchEvent(new CustomEvent("ice-error", { detail }));
+    });
+    pc.addEventListener("track", ({ track }) => {
+      if (pc !== this.pc) return;
+      for (const old of this.remoteStream.getTracks()) {
+        if (old.kind === track.kind && old !== track) this.remoteStream.removeTrack(old);
+      }
+      if (!this.remoteStream.getTracks().includes(track)) this.remoteStream.addTrack(track);
+      this.dispatchEvent(new CustomEvent("stream", { detail: { stream: this.remoteStream } }));
+    });
+    pc.addEventListener("iceconnectionstatechange", () => {
+      if (pc !== this.pc) return;
+      const ice = pc.iceConnectionState;
+      if ((ice === "connected" || ice === "completed") && !this.iceMarked) {
+        this.iceMarked = true;
+        performance.mark(`meet:ice-connected:${this.id}`);
+      }
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc === this.pc) this.onConnectionState();
+    });
+
+    if (initiator) {
+      // The newcomer creates everything the pair will ever need up front: one
+      // audio and one video transceiver and the negotiated chat channel. Later
+      // camera changes and screen share are then replaceTrack() calls, with
+      // no renegotiation.
+      const { audio, video } = this.tracks();
+      this.senders.audio = pc.addTransceiver(audio || "audio", { direction: "sendrecv" }).sender;
+      this.senders.video = pc.addTransceiver(video || "video", {
+        direction: "sendrecv",
+        sendEncodings: [this.videoEncoding()],
+      }).sender;
+      this.openChannel();
+    }
+    this.armRepair();
+  }
+
+  /** @private */
+  openChannel() {
+    const channel = this.pc.createDataChannel("chat", { negotiated: true, id: 0, ordered: true });
+    this.channel = channel;
+    channel.addEventListener("open", () => {
+      if (channel === this.channel) this.dispatchEvent(new Event("channel-open"));
+    });
+    channel.addEventListener("message", (event) => {
+      if (channel === this.channel && typeof event.data === "string") {
+        this.dispatchEvent(new CustomEvent("channel-message", { detail: { data: event.data } }));
+      }
+    });
+  }
+
+  /** @private */
+  async onNegotiationNeeded(pc) {
+    if (pc !== this.pc) return;
+    try {
+      this.makingOffer = true;
+      await pc.setLocalDescription();
+      if (pc !== this.pc || pc.signalingState !== "have-local-offer") return;
+      this.send({ type: "offer", sdp: pc.localDescription.sdp });
+      if (this.firstOffer) {
+        this.firstOffer = false;
+        performance.mark(`meet:offer-sent:${this.id}`);
+      }
+    } catch (error) {
+      console.warn("meet: could not create an offer", error);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  /**
+   * Handle an `offer`, `answer` or `candidate` frame from this peer. Frames are
+   * applied one at a time, in arrival order.
+   * @param {{type: string, sdp?: string, candidate?: RTCIceCandidateInit|null}} message
+   * @returns {Promise<void>}
+   */
+  handle(message) {
+    this.queue = this.queue.then(() => this.apply(message)).catch((error) => {
+      console.warn(`meet: signaling from ${this.id} failed`, error);
+    });
+    return this.queue;
+  }
+
+  /** @private */
+  async apply(message) {
+    if (this.closed) return;
+    if (message.type === "candidate") {
+      await this.addCandidate(message.candidate);
+      return;
+    }
+    const description = { type: message.type, sdp: message.sdp };
+    if (description.type === "offer") {
+      const session = sdpSessionId(description.sdp);
+      if (this.remoteSession && session && session !== this.remoteSession) {
+        // The other side rebuilt its connection: ours cannot continue that
+        // DTLS session, so start a fresh one and answer there.
+        this.build(false);
+      }
+    }
+    const pc = this.pc;
+    const readyForOffer =
+      !this.makingOffer && (pc.signalingState === "stable" || this.settingRemoteAnswer);
+    const offerCollision = description.type === "offer" && !readyForOffer;
+    this.ignoreOffer = !this.polite && offerCollision;
+    if (this.ignoreOffer) return;
+    if (description.type === "answer" && pc.signalingState !== "have-local-offer") return;
+
+    this.settingRemoteAnswer = description.type === "answer";
+    try {
+      // The polite side's pending offer, if any, is rolled back implicitly.
+      await pc.setRemoteDescription(description);
+    } catch (error) {
+      this.settingRemoteAnswer = false;
+      if (description.type !== "offer") throw error;
+      // An offer this connection cannot apply (mismatched m-lines, another
+      // DTLS session): recreate the connection and answer from scratch.
+      console.warn("meet: rebuilding the connection for an offer", error);
+      this.build(false);
+      await this.pc.setRemoteDescription(description);
+    }
+    this.settingRemoteAnswer = false;
+    this.remoteSession = sdpSessionId(description.sdp) || this.remoteSession;
+
+    if (description.type === "offer") {
+      this.attachToOffer();
+      await this.pc.setLocalDescription();
+      this.send({ type: "answer", sdp: this.pc.localDescription.sdp });
+      performance.mark(`meet:answer-sent:${this.id}`);
+    } else {
+      performance.mark(`meet:answer:${this.id}`);
+    }
+    this.dispatchEvent(new Event("negotiated"));
+  }
+
+  /**
+   * @private Answerer side: send our tracks on the transceivers the offer
+   * created, and open the negotiated chat channel. Adding them before the
+   * offer arrived would have fired negotiationneeded here and caused glare.
+   */
+  attachToOffer() {
+    const pc = this.pc;
+    const local = this.tracks();
+    for (const transceiver of pc.getTransceivers()) {
+      const kind = transceiver.receiver.track.kind;
+      if (transceiver.stopped || this.senders[kind]) continue;
+      if (transceiver.sender.track !== local[kind]) {
+        transceiver.sender.replaceTrack(local[kind] || null).catch(() => {});
+      }
+      transceiver.direction = "sendrecv";
+      this.senders[kind] = transceiver.sender;
+    }
+    if (!this.channel) this.openChannel();
+  }
+
+  /** @private */
+  async addCandidate(candidate) {
+    try {
+      await this.pc.addIceCandidate(candidate || null);
+    } catch (error) {
+      // Candidates for an offer we ignored (glare) or for an old connection
+      // are expected to fail.
+      if (!this.ignoreOffer && this.pc.remoteDescription) {
+        console.warn("meet: could not add an ICE candidate", error);
+      }
+    }
+  }
+
+  /** @private */
+  onConnectionState() {
+    const state = this.pc.connectionState;
+    if (state === "connected") {
+      this.wasConnected = true;
+      this.repairRound = 0;
+      clearTimeout(this.repairTimer);
+      this.setState("connected");
+    } else if (state === "disconnected") {
+      this.setState("reconnecting");
+      this.armRepair(DISCONNECTED_GRACE_MS);
+    } else if (state === "failed") {
+      this.setState("reconnecting");
+      this.repair();
+    } else if (state === "connecting" || state === "new") {
+      this.setState(this.wasConnected ? "reconnecting" : "connecting");
+    }
+  }
+
+  /** @private */
+  setState(state) {
+    if (this.repairRound >= FAILED_AFTER_ROUNDS && state !== "connected") state = "failed";
+    if (state === this.state) return;
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state } }));
+  }
+
+  /** @private (Re)start the repair clock: if not connected by then, repair. */
+  armRepair(delay = REPAIR_TIMEOUT_MS) {
+    clearTimeout(this.repairTimer);
+    this.repairTimer = setTimeout(() => {
+      if (!this.closed && this.pc.connectionState !== "connected") this.repair();
+    }, delay);
+  }
+
+  /**
+   * @private One repair step. First an ICE restart (either side may start
+   * one; perfect negotiation settles the glare). If that did not help, the
+   * impolite side rebuilds the connection and offers again: its offer wins
+   * any glare, and the polite side notices the new session and follows.
+   */
+  repair() {
+    if (this.closed) return;
+    clearTimeout(this.repairTimer);
+    const round = this.repairRound++;
+    if (round === 0 && this.pc.remoteDescription) {
+      this.pc.restartIce();
+    } else if (!this.polite) {
+      this.build(true);
+    }
+    this.setState(this.wasConnected ? "reconnecting" : "connecting");
+    this.armRepair();
+  }
+
+  /**
+   * Send `track` (or nothing) as our audio or video.
+   * @param {"audio"|"video"} kind
+   * @param {MediaStreamTrack|null} track
+   * @returns {Promise<void>}
+   */
+  async replaceTrack(kind, track) {
+    const sender = this.senders[kind];
+    if (!sender || sender.track === track) return;
+    await sender.replaceTrack(track);
+  }
+
+  /**
+   * Apply video encoding limits (bitrate, resolution scale) to our video sender.
+   * @returns {Promise<void>}
+   */
+  async applyVideoEncoding() {
+    const sender = this.senders.video;
+    if (!sender) return;
+    const wanted = this.videoEncoding();
+    const params = sender.getParameters();
+    if (!params.encodings || params.encodings.length === 0) return;
+    let changed = false;
+    for (const encoding of params.encodings) {
+      for (const [key, value] of Object.entries(wanted)) {
+        if (value === undefined) {
+          if (key in encoding) {
+            delete encoding[key];
+            changed = true;
+          }
+        } else if (encoding[key] !== value) {
+          encoding[key] = value;
+          changed = true;
+        }
+      }
+    }
+    if (!changed) return;
+    try {
+      await sender.setParameters(params);
+    } catch (error) {
+      console.warn("meet: could not apply the video bitrate cap", error);
+    }
+  }
+
+  /**
+   * Use new ICE servers (fresh TURN credentials) from now on.
+   * @param {RTCConfiguration} config
+   */
+  setConfiguration(config) {
+    this.config = config;
+    try {
+      this.pc.setConfiguration(config);
+    } catch (error) {
+      console.warn("meet: could not apply new ICE servers", error);
+    }
+  }
+
+  /**
+   * Send a string on the chat channel if it is open.
+   * @param {string} data
+   * @returns {boolean} whether it was sent
+   */
+  sendData(data) {
+    if (!this.channel || this.channel.readyState !== "open") return false;
+    this.channel.send(data);
+    return true;
+  }
+
+  /** Whether the chat channel is open. */
+  get channelOpen() {
+    return !!this.channel && this.channel.readyState === "open";
+  }
+
+  /** @private */
+  teardown() {
+    const pc = this.pc;
+    this.pc = null;
+    if (this.channel) this.channel.close();
+    pc.close();
+  }
+
+  /** Close the connection for good. */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.repairTimer);
+    this.teardown();
+  }
+}
