@@ -3,7 +3,8 @@ page-independent probe.
 
 The probe (``PROBE_JS``) is added to every page before its own scripts run. It
 wraps ``RTCPeerConnection`` to keep every connection the page makes, records a
-``bench:click`` mark on every trusted click, and, when the harness turns it on,
+``bench:click`` mark on every trusted click and ``bench:media`` when
+getUserMedia resolves, and, when the harness turns it on,
 polls ``getStats()`` every ``POLL_MS`` to mark ``bench:first-frame:<n>`` the
 first time connection n has decoded a video frame. Both pages (meet's and the
 bare one) are measured by this same code, so the comparison does not depend on
@@ -53,6 +54,15 @@ PROBE_JS = """
     }
   }
   window.RTCPeerConnection = Probed;
+  const devices = navigator.mediaDevices;
+  if (devices && devices.getUserMedia) {
+    const gum = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = async (...args) => {
+      const stream = await gum(...args);
+      performance.mark("bench:media");
+      return stream;
+    };
+  }
   addEventListener("click", (e) => { if (e.isTrusted) performance.mark("bench:click"); },
                    { capture: true });
   async function poll() {
@@ -134,8 +144,9 @@ def group_steps(rel: dict[str, float]) -> dict[str, float | None]:
         return max(values) if values else None
 
     return {
-        "media": rel.get("meet:media"),
+        "media": rel.get("bench:media"),
         "ws_open": rel.get("meet:ws-open"),
+        "join_sent": rel.get("meet:join-sent"),
         "welcome": rel.get("meet:welcome"),
         "offers_sent": last("meet:offer-sent:"),
         "answers_received": last("meet:answer:"),

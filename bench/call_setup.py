@@ -9,9 +9,12 @@ times, a newcomer opens the page (not timed), presses Join, and we time until
 every remote video has decoded a frame (``framesDecoded > 0`` in getStats,
 polled every 10 ms by the same probe on both pages), then the newcomer leaves.
 
-The steps come from the pages' own ``performance.mark()`` entries: media
-acquired, WebSocket open, welcome received, all offers sent, all answers
-received, ICE connected with every peer, and the probe's first frame. Each is
+The steps come from the pages' own ``performance.mark()`` entries
+(docs/call.md): media acquired (from the probe; both pages open the camera
+on the pre-join screen, so it is negative: before the click), WebSocket open
+(also pre-connected), join sent, welcome received, all offers sent, all
+answers received, ICE connected with every peer, and the probe's first
+decoded frame. Each is
 reported as p50/p95 of "ms after the click" over the joins of a repetition,
 and min/median/max of those across repetitions.
 
@@ -37,6 +40,7 @@ from benchlib import BareRelay, PinnedDaphne, fmt_spread, markdown_table, percen
 STEPS = [
     "media",
     "ws_open",
+    "join_sent",
     "welcome",
     "offers_sent",
     "answers_received",
@@ -44,9 +48,9 @@ STEPS = [
     "first_frame",
 ]
 
-# How the harness drives meet's call page. Agreed with the call client: a
-# button with data-action="join" that is enabled once the page is ready.
-MEET_JOIN = '[data-action="join"]'
+# meet's call page (templates/rooms/call.html): the pre-join form's submit
+# button, enabled once the camera is open.
+MEET_JOIN = "#join-button"
 BARE_JOIN = "#join"
 
 

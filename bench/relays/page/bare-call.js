@@ -1,129 +1,115 @@
-// The bare call page: join a room on the bare relay, negotiate with every
-// peer, show their video. It emits the same performance marks as meet's call
-// client (meet:join-click, meet:media, meet:ws-open, meet:welcome,
-// meet:offer-sent:<peer>, meet:answer:<peer>, meet:ice-connected:<peer>).
+// The bare call page: the call client's own DOM-free modules (signaling.js,
+// mesh.js with peer.js, media.js, served from static/js/call/) with the least
+// glue that makes a call, and nothing else: no Django, no UI, no chat.
+//
+// It follows the call page's sequence (static/js/call/main.js): the camera,
+// the signaling socket and a throw-away RTCPeerConnection are started while
+// the pre-join screen shows; Join sends one `join`; on `welcome` every
+// connection is started before any DOM work. It emits the same performance
+// marks (docs/call.md).
 
-import { Peer, mark } from "./peer.js";
+import { LocalMedia } from "/static/js/call/media.js";
+import { Mesh } from "/static/js/call/mesh.js";
+import { Signaling } from "/static/js/call/signaling.js";
 
 const params = new URLSearchParams(location.search);
 const room = params.get("room") || "bench";
 const [width, height, fps] = (params.get("video") || "1280x720@30").split(/[x@]/).map(Number);
-const budgetKbps = Number(params.get("budget") || "2500");
+const budget = {
+  videoKbps: Number(params.get("budget") || "2500"),
+  perPeerMaxKbps: Number(params.get("perPeerMax") || "1500"),
+};
 const button = document.getElementById("join");
 const status = document.getElementById("status");
 const videos = document.getElementById("videos");
-const peers = new Map();
-let ws = null;
 
-function send(msg) {
-  ws.send(JSON.stringify(msg));
+const media = new LocalMedia({
+  video: { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: fps } },
+});
+const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+const signaling = new Signaling(`${scheme}//${location.host}/ws/rooms/${encodeURIComponent(room)}/`);
+const mesh = new Mesh({
+  send: (message) => signaling.send(message),
+  tracks: () => media.sending(),
+  budget,
+});
+let joinRequested = false;
+
+function warmUpWebRTC() {
+  // As the call page does: the first RTCPeerConnection of a page starts
+  // WebRTC's threads and codec factories; pay that before Join.
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver("audio");
+  pc.addTransceiver("video");
+  pc.createOffer()
+    .catch(() => {})
+    .finally(() => pc.close());
 }
 
-function onTrack(peer, track, stream) {
-  let video = document.getElementById(`v-${peer.id}`);
+function sendJoin() {
+  signaling.send({ type: "join", name: "bare", state: { muted: false, camera: true } });
+  performance.mark("meet:join-sent");
+}
+
+signaling.addEventListener("open", () => {
+  if (joinRequested) sendJoin();
+});
+
+signaling.addEventListener("message", ({ detail: message }) => {
+  switch (message.type) {
+    case "welcome":
+      performance.mark("meet:welcome");
+      mesh.setIce(message.ice || null);
+      for (const peer of message.peers) mesh.add(peer);
+      status.textContent = `in call as ${message.peer}`;
+      break;
+    case "peer-joined":
+      mesh.add(message.peer);
+      break;
+    case "peer-left":
+      mesh.remove(message.peer);
+      document.getElementById(`v-${message.peer}`)?.remove();
+      break;
+    case "offer":
+    case "answer":
+    case "candidate":
+      mesh.signal(message);
+      break;
+    default:
+      break;
+  }
+});
+
+mesh.addEventListener("peer-stream", ({ detail: { id, stream } }) => {
+  let video = document.getElementById(`v-${id}`);
   if (!video) {
     video = document.createElement("video");
-    video.id = `v-${peer.id}`;
+    video.id = `v-${id}`;
     video.autoplay = true;
     video.playsInline = true;
     video.muted = true;
     videos.append(video);
+    const mark = () => performance.mark(`meet:first-frame:${id}`);
+    if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback(mark);
   }
-  video.srcObject = stream || new MediaStream([track]);
-}
+  if (video.srcObject !== stream) video.srcObject = stream;
+});
 
-// Outgoing video budget per sender, divided among the peers it sends to.
-async function applyBudget() {
-  if (!budgetKbps || peers.size === 0) return;
-  const each = Math.floor((budgetKbps * 1000) / peers.size);
-  for (const peer of peers.values()) {
-    for (const sender of peer.pc.getSenders()) {
-      if (!sender.track || sender.track.kind !== "video") continue;
-      const p = sender.getParameters();
-      if (!p.encodings || !p.encodings.length) continue;
-      p.encodings[0].maxBitrate = each;
-      await sender.setParameters(p).catch(() => {});
-    }
-  }
-}
-
-function addPeer(info, stream) {
-  const peer = new Peer({
-    id: info.peer,
-    polite: info.polite,
-    offer: info.offer,
-    stream,
-    send,
-    onTrack,
-  });
-  peers.set(info.peer, peer);
-  peer.pc.addEventListener("connectionstatechange", () => {
-    if (peer.pc.connectionState === "connected") applyBudget();
-  });
-  return peer;
-}
-
-function removePeer(id) {
-  const peer = peers.get(id);
-  if (!peer) return;
-  peer.close();
-  peers.delete(id);
-  document.getElementById(`v-${id}`)?.remove();
-  applyBudget();
-}
-
-async function join() {
-  mark("meet:join-click");
+button.addEventListener("click", () => {
+  performance.mark("meet:join-click");
+  joinRequested = true;
   button.disabled = true;
-  const media = navigator.mediaDevices
-    .getUserMedia({ audio: true, video: { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: fps } } })
-    .then((stream) => {
-      mark("meet:media");
-      document.getElementById("local").srcObject = stream;
-      return stream;
-    });
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  ws = new WebSocket(`${scheme}://${location.host}/ws/rooms/${encodeURIComponent(room)}/`);
-  ws.onopen = () => {
-    mark("meet:ws-open");
-    send({ type: "join", name: "bare" });
-  };
-  // One message at a time, in order, even across awaits.
-  let chain = Promise.resolve();
-  ws.onmessage = (event) => {
-    const msg = JSON.parse(event.data);
-    chain = chain.then(() => handle(msg, media)).catch((err) => console.error(err));
-  };
-  setInterval(() => ws.readyState === WebSocket.OPEN && send({ type: "ping" }), 10000);
+  if (signaling.isOpen) sendJoin();
+  else signaling.connect();
+});
+
+async function prepare() {
+  signaling.connect();
+  warmUpWebRTC();
+  const problem = await media.start();
+  document.getElementById("local").srcObject = media.preview;
+  status.textContent = problem ? `media: ${problem}` : "ready";
+  button.disabled = false;
 }
 
-async function handle(msg, media) {
-    switch (msg.type) {
-      case "welcome": {
-        mark("meet:welcome");
-        status.textContent = `in call as ${msg.peer}`;
-        const stream = await media;
-        for (const info of msg.peers) addPeer(info, stream);
-        break;
-      }
-      case "peer-joined":
-        addPeer(msg.peer, await media);
-        break;
-      case "peer-left":
-        removePeer(msg.peer);
-        break;
-      case "offer":
-      case "answer":
-        await peers.get(msg.from)?.onDescription(msg.type, msg.sdp);
-        break;
-      case "candidate":
-        await peers.get(msg.from)?.onCandidate(msg.candidate);
-        break;
-      default:
-        break;
-    }
-}
-
-button.addEventListener("click", join);
-button.disabled = false;
-status.textContent = "ready";
+prepare();
