@@ -49,6 +49,9 @@ class JoinGrant:
     max_participants: int
     is_host: bool
     display_name: str
+    # For the call's welcome message.
+    room_name: str = ""
+    is_locked: bool = False
 
 
 class JoinRefused(Exception):
@@ -68,7 +71,7 @@ def call_join_check(*, slug: str, user: User) -> JoinGrant:
     """Decide whether ``user`` may join the call of the room ``slug`` (two queries)."""
     room = (
         Room.objects.filter(slug=slug)
-        .only("pk", "max_participants", "is_locked", "ended_at")
+        .only("pk", "name", "max_participants", "is_locked", "ended_at")
         .first()
     )
     if room is None:
@@ -90,4 +93,6 @@ def call_join_check(*, slug: str, user: User) -> JoinGrant:
         max_participants=room.max_participants,
         is_host=is_host,
         display_name=user.get_display_name(),
+        room_name=room.name,
+        is_locked=room.is_locked,
     )

@@ -7,4 +7,7 @@ class SignalingConfig(AppConfig):
     verbose_name = _("Signaling")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the logout receiver)
+        from . import (
+            checks,  # noqa: F401  (registers the settings checks)
+            receivers,  # noqa: F401  (connects the logout receiver)
+        )

@@ -1,8 +1,558 @@
+"""The call consumer: one WebSocket per participant, speaking docs/protocol.md.
+
+The consumer is glue. Validation lives in ``protocol``, seats in ``presence``,
+database reads and writes in ``access`` (always through
+``database_sync_to_async``), ICE servers in ``turn``.
+
+Three rules keep it correct with several server processes and people who
+vanish:
+
+- **Whoever removes a presence entry announces it.** Removal is atomic, so
+  every departure (leave, close, timeout, kick, replacement) reaches the
+  others exactly once as ``peer-left``.
+- **The relay path touches neither the database nor presence.** Each
+  connection keeps its own map of the room (peer id -> channel), filled from
+  the ``join`` snapshot and kept current by ``peer.joined``/``peer.left``
+  group events. The channel layer keeps each sender's messages in order, so a
+  newcomer's ``peer.joined`` always reaches a peer before that newcomer's
+  offer. A relay is one validation, one dict lookup and one channel-layer
+  send of a frame the sender already serialized.
+- **One thing at a time per connection.** Channels dispatches a consumer's
+  messages one by one; the background ticker (timeouts, presence refresh,
+  re-checks) takes the same lock, so no handler ever races another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import secrets
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+
+from rooms.models import SLUG_LENGTH
+from rooms.selectors import JoinGrant, JoinRefused
+
+from . import access
+from .events import session_fingerprint
+from .groups import room_group, user_group
+from .presence import Entry, Presence, get_presence
+from .protocol import (
+    PRE_JOIN_TYPES,
+    ClientMessage,
+    CloseCode,
+    ErrorCode,
+    LeaveReason,
+    Limits,
+    ProtocolError,
+    encode,
+    error_frame,
+    frame_too_large,
+    parse_client_message,
+    relay_frame,
+)
+from .ratelimit import TokenBucket
+from .turn import ice_config
+
+logger = logging.getLogger(__name__)
+
+PONG = encode({"type": "pong"})
+
+# The close code for a connection whose seat someone else took away.
+EVICTION_CODES = {
+    LeaveReason.KICKED: CloseCode.KICKED,
+    LeaveReason.REPLACED: CloseCode.REPLACED,
+    LeaveReason.TIMEOUT: CloseCode.TIMEOUT,
+}
 
 
 class CallConsumer(AsyncWebsocketConsumer):
-    """Placeholder until the signaling consumer lands."""
+    """Signaling for one participant of one room's call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock = asyncio.Lock()
+        self.closing = False
+        self.joined = False
+        self.peer_id = ""
+        # The others in the call: peer id -> entry (with its channel name).
+        self.peers: dict[str, Entry] = {}
+        self.grant: JoinGrant | None = None
+        self.room_groups: list[str] = []
+        self.ticker: asyncio.Task[None] | None = None
+        self.invalid_strikes = 0
+        self.rate_strikes = 0
+        # Set when a refresh found our entry gone: the eviction event that
+        # explains it is normally right behind; if not, we close on the next tick.
+        self.missing = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ends (even cancelled by the server), the
+            # ticker must not outlive it.
+            if self.ticker is not None:
+                self.ticker.cancel()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Run one handler at a time, under the connection's lock.
+
+        Unlike Channels' own dispatch this does not hop to a thread to close
+        stale database connections before every message: only the
+        ``database_sync_to_async`` calls touch the database, and they clean up
+        themselves. A failing handler is logged and the connection lives on.
+        """
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None or message["type"].startswith("_"):
+            logger.warning("signaling: no handler for %r", message["type"])
+            return
+        async with self.lock:
+            try:
+                await handler(message)
+            except StopConsumer:
+                raise
+            except Exception:
+                logger.exception("signaling: handling %s failed", message["type"])
+
+    # --- Connection lifecycle --------------------------------------------------
 
     async def connect(self) -> None:
-        await self.close(code=4404)
+        """Accept, then refuse with a 4xxx code if this user may not be here:
+        browsers see a refused handshake only as 1006, without a reason."""
+        await self.accept()
+        self.limits = Limits.from_settings()
+        self.presence: Presence = get_presence()
+        self.opened = self.last_seen = time.monotonic()
+        self.bucket = TokenBucket(self.limits.rate, self.limits.burst)
+        self.slug = str(self.scope["url_route"]["kwargs"]["slug"])
+        try:
+            await self.admit()
+        except Exception:
+            logger.exception("signaling: connect failed room=%s", self.slug)
+            await self.refuse(CloseCode.SERVER_ERROR, "server error")
+
+    async def admit(self) -> None:
+        user = self.scope.get("user")
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if user is None or not user.is_authenticated or not session_key:
+            await self.refuse(CloseCode.NOT_SIGNED_IN, "not signed in")
+            return
+        self.user = user
+        self.session_key: str = session_key
+        self.fingerprint = session_fingerprint(session_key)
+        if len(self.slug) > SLUG_LENGTH:
+            await self.refuse(CloseCode.NO_ROOM, JoinRefused.NOT_FOUND)
+            return
+        try:
+            self.grant = await database_sync_to_async(access.join_check)(slug=self.slug, user=user)
+        except JoinRefused as refused:
+            await self.refuse(access.REFUSAL_CODES[refused.reason], refused.reason)
+            return
+        self.room_groups = [room_group(self.grant.room_id), user_group(user.pk)]
+        for group in self.room_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.next_recheck = self.opened + self.limits.recheck_interval
+        self.ticker = asyncio.create_task(self.run_ticker())
+
+    async def refuse(self, code: CloseCode, why: str) -> None:
+        user = self.scope.get("user")
+        logger.info(
+            "signaling refused room=%s user=%s code=%d reason=%s",
+            self.slug,
+            getattr(user, "pk", None),
+            code,
+            why,
+        )
+        self.closing = True
+        await self.close(code)
+
+    async def disconnect(self, code: int) -> None:
+        """The socket is gone: closed by the browser, lost, or closed by us.
+        A seat still held is given up and announced as ``left``."""
+        if self.ticker is not None:
+            self.ticker.cancel()
+        self.closing = True
+        if self.joined:
+            self.joined = False
+            try:
+                entry = await self.presence.leave(self.room_id, self.peer_id)
+                if entry is not None:
+                    await self.announce_left([entry], LeaveReason.LEFT)
+            except Exception:
+                logger.exception("signaling: leaving presence failed peer=%s", self.peer_id)
+        for group in self.room_groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.exception("signaling: group_discard %s failed", group)
+        await database_sync_to_async(access.release_connections)()
+
+    async def depart(self, code: CloseCode, reason: LeaveReason | None, why: str) -> None:
+        """Close this connection. If it holds a seat, give it up and, given a
+        ``reason``, announce it (no reason: the meeting ended, or someone else
+        already removed and announced the seat)."""
+        if self.closing:
+            return
+        self.closing = True
+        if self.joined:
+            self.joined = False
+            try:
+                entry = await self.presence.leave(self.room_id, self.peer_id)
+                if entry is not None and reason is not None:
+                    await self.announce_left([entry], reason)
+            except Exception:
+                logger.exception("signaling: leaving presence failed peer=%s", self.peer_id)
+        logger.info(
+            "signaling closed room=%s peer=%s user=%s code=%d reason=%s",
+            self.grant.room_id if self.grant else self.slug,
+            self.peer_id or "-",
+            self.user.pk,
+            code,
+            why,
+        )
+        await self.close(code)
+
+    @property
+    def room_id(self) -> int:
+        assert self.grant is not None  # noqa: S101  (only called after connect admitted us)
+        return self.grant.room_id
+
+    # --- Client frames ---------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Size check, rate limit, validation, then one handler per type."""
+        if self.closing:
+            return
+        now = self.last_seen = time.monotonic()
+        if text_data is None:
+            await self.depart(CloseCode.PROTOCOL, LeaveReason.LEFT, "binary frame")
+            return
+        if frame_too_large(text_data, self.limits):
+            await self.depart(CloseCode.TOO_LARGE, LeaveReason.LEFT, "frame too large")
+            return
+        allowed = self.bucket.take(now)
+        try:
+            message = parse_client_message(text_data, self.limits)
+        except ProtocolError as exc:
+            if allowed:
+                await self.reject(exc)
+            else:
+                await self.rate_limited(exc.ref)
+            return
+        if not allowed:
+            await self.rate_limited(message.ref)
+            return
+        try:
+            await self.handle(message)
+        except Exception:
+            logger.exception("signaling: %s failed peer=%s", message.type, self.peer_id or "-")
+            await self.send_error(ErrorCode.SERVER_ERROR, "The server failed.", message.ref)
+
+    async def handle(self, message: ClientMessage) -> None:
+        kind, fields, ref = message
+        if not self.joined and kind not in PRE_JOIN_TYPES:
+            await self.send_error(ErrorCode.NOT_JOINED, "Send join first.", ref)
+            return
+        match kind:
+            case "offer" | "answer" | "candidate":
+                await self.relay(kind, fields, ref)
+            case "ping":
+                await self.send(PONG)
+            case "join":
+                await self.on_join(fields, ref)
+            case "state":
+                await self.on_state(fields)
+            case "ice-servers":
+                await self.send(encode({"type": "ice-servers", "ice": ice_config(self.user.pk)}))
+            case "kick":
+                await self.on_kick(fields["peer"], ref)
+            case "end":
+                await self.on_end(ref)
+            case "leave":
+                await self.depart(CloseCode.LEFT, LeaveReason.LEFT, "leave")
+
+    async def relay(self, kind: str, fields: dict[str, Any], ref: str | None) -> None:
+        """The hot path: addressed to one peer, stamped with our own peer id."""
+        target = self.peers.get(fields["to"])
+        if target is None:
+            await self.send_error(
+                ErrorCode.UNKNOWN_PEER, f"No peer {fields['to']} in this room.", ref
+            )
+            return
+        event = {
+            "type": "peer.signal",
+            "from": self.peer_id,
+            "text": relay_frame(kind, self.peer_id, fields),
+        }
+        try:
+            await self.channel_layer.send(target.channel, event)
+        except ChannelFull:
+            # The target is not draining its channel; it is about to time out.
+            logger.warning("signaling: channel full, dropped %s to peer=%s", kind, target.peer)
+
+    async def on_join(self, fields: dict[str, Any], ref: str | None) -> None:
+        """Take a seat (atomically, across processes) and send ``welcome``."""
+        if self.joined:
+            await self.send_error(ErrorCode.ALREADY_JOINED, "Already joined.", ref)
+            return
+        # Check again: the room may have been locked or ended since the socket opened.
+        try:
+            grant = await database_sync_to_async(access.join_check)(slug=self.slug, user=self.user)
+        except JoinRefused as refused:
+            await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
+            return
+        self.grant = grant
+        entry = Entry(
+            peer=secrets.token_urlsafe(9),
+            user=self.user.pk,
+            channel=self.channel_name,
+            name=fields["name"] or grant.display_name,
+            host=grant.is_host,
+            state=fields["state"],
+        )
+        result = await self.presence.join(
+            grant.room_id, entry, grant.max_participants, self.limits.presence_ttl
+        )
+        await self.announce_left(result.reaped, LeaveReason.TIMEOUT)
+        if not result.admitted:
+            await self.depart(CloseCode.FULL, None, "room full")
+            return
+        await self.announce_left(result.replaced, LeaveReason.REPLACED)
+        self.peer_id = entry.peer
+        self.joined = True
+        self.peers = {peer.peer: peer for peer in result.peers}
+        logger.info(
+            "signaling joined room=%s peer=%s user=%s peers=%d",
+            grant.room_id,
+            entry.peer,
+            self.user.pk,
+            len(result.peers),
+        )
+        # Announce before welcoming: our offers must reach the others after this.
+        await self.channel_layer.group_send(
+            room_group(grant.room_id), {"type": "peer.joined", "entry": entry.to_dict()}
+        )
+        await self.send(
+            encode(
+                {
+                    "type": "welcome",
+                    "peer": entry.peer,
+                    "name": entry.name,
+                    "host": grant.is_host,
+                    "room": {
+                        "code": self.slug,
+                        "name": grant.room_name,
+                        "max": grant.max_participants,
+                        "locked": grant.is_locked,
+                    },
+                    "peers": [self.describe(peer, offer=True) for peer in result.peers],
+                    "ice": ice_config(self.user.pk),
+                    "heartbeat": self.limits.heartbeat_interval,
+                }
+            )
+        )
+
+    def describe(self, peer: Entry, *, offer: bool) -> dict[str, Any]:
+        """A peer as this connection sees it, with the negotiation roles decided
+        here so two browsers can never disagree: the newcomer offers, the
+        smaller peer id is polite."""
+        return {**peer.public(), "offer": offer, "polite": self.peer_id < peer.peer}
+
+    async def on_state(self, fields: dict[str, Any]) -> None:
+        state = await self.presence.set_state(self.room_id, self.peer_id, fields["state"])
+        if state is None:
+            return  # our seat is gone; the eviction that took it closes us
+        await self.channel_layer.group_send(
+            room_group(self.room_id), {"type": "peer.state", "peer": self.peer_id, "state": state}
+        )
+
+    async def on_kick(self, target: str, ref: str | None) -> None:
+        allowed = await database_sync_to_async(access.is_host)(
+            room_id=self.room_id, user_id=self.user.pk
+        )
+        if not allowed:
+            await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can kick.", ref)
+            return
+        entry = await self.presence.leave(self.room_id, target) if target in self.peers else None
+        if entry is None:
+            await self.send_error(ErrorCode.UNKNOWN_PEER, f"No peer {target} in this room.", ref)
+            return
+        logger.info(
+            "signaling kick room=%s peer=%s user=%s by peer=%s user=%s",
+            self.room_id,
+            entry.peer,
+            entry.user,
+            self.peer_id,
+            self.user.pk,
+        )
+        # The kicked connection closes itself (4000) when it sees this.
+        await self.announce_left([entry], LeaveReason.KICKED)
+
+    async def on_end(self, ref: str | None) -> None:
+        try:
+            await database_sync_to_async(access.end_room)(
+                room_id=self.room_id, user_id=self.user.pk
+            )
+        except PermissionDenied:
+            await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can end the meeting.", ref)
+            return
+        logger.info(
+            "signaling end room=%s by peer=%s user=%s", self.room_id, self.peer_id, self.user.pk
+        )
+        # rooms.services sends room.ended to every process, this one included.
+
+    async def reject(self, exc: ProtocolError) -> None:
+        self.invalid_strikes += 1
+        await self.send_error(exc.code, exc.message, exc.ref)
+        if self.invalid_strikes >= self.limits.invalid_strikes:
+            await self.depart(CloseCode.PROTOCOL, LeaveReason.LEFT, "too many invalid frames")
+
+    async def rate_limited(self, ref: str | None) -> None:
+        self.rate_strikes += 1
+        await self.send_error(ErrorCode.RATE_LIMITED, "Too many messages; dropped.", ref)
+        if self.rate_strikes >= self.limits.rate_strikes:
+            await self.depart(CloseCode.FLOOD, LeaveReason.LEFT, "flooding")
+
+    async def send_error(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
+        await self.send(error_frame(code, message, ref))
+
+    async def announce_left(self, entries: list[Entry], reason: LeaveReason) -> None:
+        """Tell the room about seats this connection removed (and only those)."""
+        for entry in entries:
+            logger.info(
+                "signaling left room=%s peer=%s user=%s reason=%s",
+                self.room_id,
+                entry.peer,
+                entry.user,
+                reason,
+            )
+            await self.channel_layer.group_send(
+                room_group(self.room_id),
+                {"type": "peer.left", "peer": entry.peer, "reason": str(reason)},
+            )
+
+    # --- Channel-layer events ----------------------------------------------------------
+
+    async def peer_signal(self, event: dict[str, Any]) -> None:
+        """An offer, answer or candidate for us, already serialized by its sender."""
+        if self.joined and event["from"] in self.peers:
+            await self.send(event["text"])
+
+    async def peer_joined(self, event: dict[str, Any]) -> None:
+        """Someone took a seat. Each newcomer is announced to us once: it may
+        also be in our join snapshot, and the map decides."""
+        if not self.joined:
+            return
+        entry = Entry.from_dict(event["entry"])
+        if entry.peer == self.peer_id or entry.peer in self.peers:
+            return
+        self.peers[entry.peer] = entry
+        await self.send(encode({"type": "peer-joined", "peer": self.describe(entry, offer=False)}))
+
+    async def peer_left(self, event: dict[str, Any]) -> None:
+        """Someone's seat was removed (by whoever removed it)."""
+        if not self.joined:
+            return
+        peer, reason = event["peer"], event["reason"]
+        if peer == self.peer_id:
+            # Someone else took our seat (kick, newer tab, expiry) and announced it.
+            self.joined = False
+            code = EVICTION_CODES.get(reason, CloseCode.TIMEOUT)
+            await self.depart(code, None, reason)
+            return
+        if self.peers.pop(peer, None) is not None:
+            await self.send(encode({"type": "peer-left", "peer": peer, "reason": reason}))
+
+    async def peer_state(self, event: dict[str, Any]) -> None:
+        """Someone's media state changed; ``state`` is their whole state."""
+        peer = self.peers.get(event["peer"])
+        if not self.joined or peer is None:
+            return
+        self.peers[peer.peer] = peer.with_state(event["state"])
+        await self.send(encode({"type": "peer-state", "peer": peer.peer, "state": event["state"]}))
+
+    async def room_ended(self, event: dict[str, Any]) -> None:
+        """A host or an admin ended the meeting: everyone closes, nobody is announced."""
+        await self.depart(CloseCode.ENDED, None, "meeting ended")
+
+    async def member_removed(self, event: dict[str, Any]) -> None:
+        """A membership of this room was removed; close if it was ours."""
+        if event["user"] == self.user.pk:
+            await self.depart(CloseCode.NOT_MEMBER, LeaveReason.REMOVED, "membership removed")
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        """A session of our user logged out; close if it was the one this socket used."""
+        if event["session"] == self.fingerprint:
+            await self.depart(CloseCode.NOT_SIGNED_IN, LeaveReason.REMOVED, "logged out")
+
+    # --- Background ticker ----------------------------------------------------------------
+
+    async def run_ticker(self) -> None:
+        """Every ``TICK``: timeouts, presence refresh and reaping; every
+        ``RECHECK_INTERVAL``: the database re-check. The re-check's queries run
+        outside the lock, so relaying never waits for the database."""
+        while not self.closing:
+            await asyncio.sleep(self.limits.tick)
+            async with self.lock:
+                if self.closing:
+                    return
+                try:
+                    await self.tick()
+                except Exception:
+                    logger.exception("signaling: tick failed peer=%s", self.peer_id or "-")
+            if self.closing or time.monotonic() < self.next_recheck:
+                continue
+            self.next_recheck = time.monotonic() + self.limits.recheck_interval
+            try:
+                code, is_host = await database_sync_to_async(access.recheck)(
+                    session_key=self.session_key, user_id=self.user.pk, slug=self.slug
+                )
+                async with self.lock:
+                    await self.apply_recheck(code, is_host)
+            except Exception:
+                logger.exception("signaling: re-check failed peer=%s", self.peer_id or "-")
+
+    async def tick(self) -> None:
+        now = time.monotonic()
+        timeout = self.limits.heartbeat_timeout
+        if not self.joined:
+            if now - self.opened >= timeout:
+                await self.depart(CloseCode.TIMEOUT, None, "no join")
+            return
+        if now - self.last_seen >= timeout:
+            await self.depart(CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "heartbeat timeout")
+            return
+        present, reaped = await self.presence.refresh(
+            self.room_id, self.peer_id, self.limits.presence_ttl
+        )
+        # If our own entry is among the reaped, the announcement closes us too.
+        await self.announce_left(reaped, LeaveReason.TIMEOUT)
+        if present:
+            self.missing = False
+        elif self.missing:
+            # Gone for a whole tick with no eviction event (Redis lost its data?).
+            self.joined = False
+            await self.depart(CloseCode.TIMEOUT, None, "presence entry lost")
+        else:
+            self.missing = True
+
+    async def apply_recheck(self, code: CloseCode | None, is_host: bool) -> None:
+        if self.closing:
+            return
+        if code is not None:
+            reason = None if code == CloseCode.ENDED else LeaveReason.REMOVED
+            await self.depart(code, reason, "re-check")
+            return
+        if self.grant is not None:
+            self.grant = dataclasses.replace(self.grant, is_host=is_host)
+        # Re-adding is cheap, and keeps the core Redis layer's group_expiry
+        # from ever dropping us, however long the meeting.
+        for group in self.room_groups:
+            await self.channel_layer.group_add(group, self.channel_name)

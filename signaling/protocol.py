@@ -1,0 +1,323 @@
+"""The signaling wire protocol: close codes, error codes, limits and the schema
+of every client message. docs/protocol.md is the prose version of this module.
+
+Validation is hand-written ``isinstance`` checks, one small function per
+message type: it runs on every relayed frame, so it has to be cheap, and a
+schema library would buy nothing for ten flat messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import Any, NamedTuple
+
+from django.conf import settings
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes the server uses (docs/protocol.md, "Close codes")."""
+
+    LEFT = 1000
+    SERVER_ERROR = 1011
+    KICKED = 4000
+    REPLACED = 4001
+    PROTOCOL = 4400
+    NOT_SIGNED_IN = 4401
+    NOT_MEMBER = 4403
+    NO_ROOM = 4404
+    TIMEOUT = 4408
+    FULL = 4409
+    ENDED = 4410
+    TOO_LARGE = 4413
+    LOCKED = 4423
+    FLOOD = 4429
+
+
+class ErrorCode(StrEnum):
+    """``code`` of an ``error`` frame; the socket stays open."""
+
+    BAD_JSON = "bad-json"
+    UNKNOWN_TYPE = "unknown-type"
+    INVALID = "invalid"
+    NOT_JOINED = "not-joined"
+    ALREADY_JOINED = "already-joined"
+    UNKNOWN_PEER = "unknown-peer"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate-limited"
+    SERVER_ERROR = "server-error"
+
+
+class LeaveReason(StrEnum):
+    """``reason`` of a ``peer-left`` frame."""
+
+    LEFT = "left"
+    TIMEOUT = "timeout"
+    KICKED = "kicked"
+    REMOVED = "removed"
+    REPLACED = "replaced"
+
+
+STATE_KEYS = ("muted", "camera", "screen", "hand")
+DEFAULT_STATE = {"muted": False, "camera": True, "screen": False, "hand": False}
+MAX_NAME = 50
+MAX_REF = 64
+# Peer ids are 12 characters; anything much longer cannot be one.
+MAX_PEER_ID = 64
+MAX_SDP_MID = 32
+MAX_UFRAG = 256
+MAX_MLINE_INDEX = 63
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """``settings.SIGNALING``, read once per connection (tests shrink the timers)."""
+
+    heartbeat_interval: float
+    heartbeat_timeout: float
+    presence_ttl: float
+    tick: float
+    recheck_interval: float
+    rate: float
+    burst: int
+    rate_strikes: int
+    invalid_strikes: int
+    max_frame: int
+    max_sdp: int
+    max_candidate: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        conf = settings.SIGNALING
+        return cls(
+            heartbeat_interval=conf["HEARTBEAT_INTERVAL"],
+            heartbeat_timeout=conf["HEARTBEAT_TIMEOUT"],
+            presence_ttl=conf["PRESENCE_TTL"],
+            tick=conf["TICK"],
+            recheck_interval=conf["RECHECK_INTERVAL"],
+            rate=conf["RATE"],
+            burst=conf["BURST"],
+            rate_strikes=conf["RATE_STRIKES"],
+            invalid_strikes=conf["INVALID_STRIKES"],
+            max_frame=conf["MAX_FRAME"],
+            max_sdp=conf["MAX_SDP"],
+            max_candidate=conf["MAX_CANDIDATE"],
+        )
+
+
+class ProtocolError(Exception):
+    """A client frame that breaks the protocol; answered with an ``error`` frame."""
+
+    def __init__(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+class ClientMessage(NamedTuple):
+    """A validated client frame: its type, its checked fields, and its ``ref``."""
+
+    type: str
+    fields: dict[str, Any]
+    ref: str | None
+
+
+def utf8_length_exceeds(text: str, limit: int) -> bool:
+    """Whether ``text`` is longer than ``limit`` bytes in UTF-8, without encoding
+    it when the character count already decides."""
+    length = len(text)
+    if length > limit:
+        return True
+    if length * 4 <= limit or text.isascii():
+        return False
+    return len(text.encode()) > limit
+
+
+def frame_too_large(text: str, limits: Limits) -> bool:
+    return utf8_length_exceeds(text, limits.max_frame)
+
+
+# --- Field checks ----------------------------------------------------------------
+
+
+def _invalid(field: str, problem: str) -> ProtocolError:
+    return ProtocolError(ErrorCode.INVALID, f"{field}: {problem}")
+
+
+def _string(
+    frame: dict[str, Any], key: str, *, limit: int, required: bool = True, path: str = ""
+) -> str | None:
+    value = frame.get(key)
+    name = path + key
+    if value is None:
+        if required:
+            raise _invalid(name, "required")
+        return None
+    if not isinstance(value, str):
+        raise _invalid(name, "must be a string")
+    if utf8_length_exceeds(value, limit):
+        raise _invalid(name, f"longer than {limit}")
+    return value
+
+
+def _peer_id(frame: dict[str, Any], key: str) -> str:
+    value = frame.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_PEER_ID:
+        raise _invalid(key, "must be a peer id")
+    return value
+
+
+def _state(value: Any, name: str) -> dict[str, bool]:
+    """A partial media state: only the known keys, each a JSON boolean."""
+    if not isinstance(value, dict):
+        raise _invalid(name, "must be an object")
+    state: dict[str, bool] = {}
+    for key in STATE_KEYS:
+        flag = value.get(key)
+        if flag is None:
+            continue
+        if not isinstance(flag, bool):
+            raise _invalid(f"{name}.{key}", "must be a boolean")
+        state[key] = flag
+    return state
+
+
+# --- Schemas, one per client type --------------------------------------------------
+
+
+def _join(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    name = frame.get("name")
+    if name is not None:
+        if not isinstance(name, str):
+            raise _invalid("name", "must be a string")
+        name = name.strip()
+        if len(name) > MAX_NAME:
+            raise _invalid("name", f"longer than {MAX_NAME}")
+    state = dict(DEFAULT_STATE)
+    if frame.get("state") is not None:
+        state.update(_state(frame["state"], "state"))
+    return {"name": name or None, "state": state}
+
+
+def _description(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    to = _peer_id(frame, "to")
+    sdp = _string(frame, "sdp", limit=limits.max_sdp)
+    if not sdp:
+        raise _invalid("sdp", "must not be empty")
+    return {"to": to, "sdp": sdp}
+
+
+def _candidate(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    to = _peer_id(frame, "to")
+    if "candidate" not in frame:
+        raise _invalid("candidate", "required (null for end of candidates)")
+    raw = frame["candidate"]
+    if raw is None:
+        return {"to": to, "candidate": None}
+    if not isinstance(raw, dict):
+        raise _invalid("candidate", "must be an object or null")
+    line = raw.get("candidate")
+    if not isinstance(line, str):
+        raise _invalid("candidate.candidate", "must be a string")
+    if utf8_length_exceeds(line, limits.max_candidate):
+        raise _invalid("candidate.candidate", f"longer than {limits.max_candidate}")
+    index = raw.get("sdpMLineIndex")
+    if index is not None and (
+        type(index) is not int or not 0 <= index <= MAX_MLINE_INDEX  # bool is not an index
+    ):
+        raise _invalid("candidate.sdpMLineIndex", f"must be an integer 0–{MAX_MLINE_INDEX}")
+    candidate = {
+        "candidate": line,
+        "sdpMid": _string(raw, "sdpMid", limit=MAX_SDP_MID, required=False, path="candidate."),
+        "sdpMLineIndex": index,
+        "usernameFragment": _string(
+            raw, "usernameFragment", limit=MAX_UFRAG, required=False, path="candidate."
+        ),
+    }
+    return {"to": to, "candidate": candidate}
+
+
+def _state_change(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    if frame.get("state") is None:
+        raise _invalid("state", "required")
+    return {"state": _state(frame["state"], "state")}
+
+
+def _kick(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    return {"peer": _peer_id(frame, "peer")}
+
+
+def _no_fields(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    return {}
+
+
+SCHEMAS: dict[str, Callable[[dict[str, Any], Limits], dict[str, Any]]] = {
+    "join": _join,
+    "offer": _description,
+    "answer": _description,
+    "candidate": _candidate,
+    "state": _state_change,
+    "ping": _no_fields,
+    "ice-servers": _no_fields,
+    "kick": _kick,
+    "end": _no_fields,
+    "leave": _no_fields,
+}
+
+# Types a client may send before it has joined.
+PRE_JOIN_TYPES = frozenset({"join", "ping"})
+
+
+def parse_client_message(text: str, limits: Limits) -> ClientMessage:
+    """Decode and validate one client text frame (already size-checked).
+
+    Raises ``ProtocolError``; its ``ref`` is set once the frame's own ``ref``
+    could be read, so the error can be matched to the frame.
+    """
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        # ValueError covers bad JSON and over-long integer literals;
+        # RecursionError a frame nested thousands of levels deep.
+        raise ProtocolError(ErrorCode.BAD_JSON, "The frame is not valid JSON.") from None
+    if not isinstance(frame, dict):
+        raise ProtocolError(ErrorCode.BAD_JSON, "The frame is not a JSON object.")
+    ref = frame.get("ref")
+    if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_REF):
+        raise ProtocolError(ErrorCode.INVALID, f"ref: must be a string of at most {MAX_REF}")
+    kind = frame.get("type")
+    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
+    if schema is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, "Unknown or missing message type.", ref)
+    try:
+        fields = schema(frame, limits)
+    except ProtocolError as exc:
+        exc.ref = ref
+        raise
+    return ClientMessage(str(kind), fields, ref)
+
+
+# --- Server frames -----------------------------------------------------------------
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """Compact JSON; non-ASCII names travel as UTF-8, not escapes."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_frame(code: ErrorCode, message: str, ref: str | None = None) -> str:
+    frame: dict[str, Any] = {"type": "error", "code": str(code), "message": message}
+    if ref is not None:
+        frame["ref"] = ref
+    return encode(frame)
+
+
+def relay_frame(kind: str, sender: str, fields: dict[str, Any]) -> str:
+    """The frame a recipient of an offer, answer or candidate gets: only the
+    known fields, with ``from`` stamped by the server."""
+    if kind == "candidate":
+        return encode({"type": kind, "from": sender, "candidate": fields["candidate"]})
+    return encode({"type": kind, "from": sender, "sdp": fields["sdp"]})

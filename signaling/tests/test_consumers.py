@@ -1,0 +1,688 @@
+"""The call consumer against docs/protocol.md, through the real ASGI stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.urls import reverse
+
+from meet.asgi import application
+from rooms import services
+from rooms.models import Membership, Room
+from signaling import events
+from signaling.groups import room_group, user_group
+from signaling.presence import Entry, get_presence
+
+from .conftest import WAIT, Closed, Opener, Socket, World, in_thread, session_for
+
+OFFER_SDP = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+CANDIDATE = {
+    "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50101 typ host",
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+    "usernameFragment": "aB3d",
+}
+
+
+def fast_timers(settings, **overrides: float) -> None:
+    """Shrink the signaling timers for tests about time."""
+    settings.SIGNALING = {
+        **settings.SIGNALING,
+        "TICK": 0.05,
+        "HEARTBEAT_TIMEOUT": 0.5,
+        "PRESENCE_TTL": 0.3,
+        **overrides,
+    }
+
+
+async def joined(open_socket: Opener, person, slug: str, **fields) -> Socket:
+    socket = await open_socket(person, slug)
+    await socket.join(**fields)
+    return socket
+
+
+# --- Connecting and refusals ------------------------------------------------------------
+
+
+async def test_anonymous_socket_is_closed_with_4401(world: World, open_socket: Opener):
+    socket = await open_socket(None, world.slug)
+    assert await socket.closed() == 4401
+
+
+async def test_bogus_session_cookie_is_anonymous(world: World, open_socket: Opener):
+    socket = await open_socket(None, world.slug, session="not-a-session")
+    assert await socket.closed() == 4401
+
+
+async def test_unknown_room_is_closed_with_4404(world: World, open_socket: Opener):
+    socket = await open_socket(world.alex, "zzz-zzzz-zzz")
+    assert await socket.closed() == 4404
+
+
+async def test_overlong_room_code_is_4404_without_a_query(world: World, open_socket: Opener):
+    socket = await open_socket(world.alex, "x" * 500)
+    assert await socket.closed() == 4404
+
+
+async def test_non_member_is_closed_with_4403(world: World, open_socket: Opener):
+    socket = await open_socket(world.eve, world.slug)
+    assert await socket.closed() == 4403
+
+
+async def test_ended_room_is_closed_with_4410(world: World, open_socket: Opener):
+    await in_thread(services.room_end, room=world.room, by=None)
+    socket = await open_socket(world.alex, world.slug)
+    assert await socket.closed() == 4410
+
+
+async def test_locked_room_refuses_members_with_4423_but_admits_hosts(
+    world: World, open_socket: Opener
+):
+    await in_thread(services.room_set_locked, room=world.room, by=None, locked=True)
+    member = await open_socket(world.alex, world.slug)
+    assert await member.closed() == 4423
+    host = await open_socket(world.host, world.slug)
+    welcome = await host.join()
+    assert welcome["room"]["locked"] is True
+
+
+async def test_lock_after_connect_refuses_the_join(world: World, open_socket: Opener):
+    socket = await open_socket(world.alex, world.slug)
+    await in_thread(services.room_set_locked, room=world.room, by=None, locked=True)
+    await socket.send({"type": "join"})
+    assert await socket.closed() == 4423
+
+
+async def test_foreign_origin_handshake_is_refused(world: World):
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/rooms/{world.slug}/",
+        headers=[
+            (b"origin", b"http://evil.example"),
+            (b"cookie", f"sessionid={world.alex.session}".encode()),
+        ],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+    await communicator.disconnect()
+
+
+# --- join and welcome -------------------------------------------------------------------
+
+
+async def test_welcome_describes_me_the_room_and_the_others(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug, state={"muted": True, "camera": False})
+    assert host.welcome == {
+        "type": "welcome",
+        "peer": host.peer,
+        "name": "민지",
+        "host": True,
+        "room": {"code": world.slug, "name": "주간 회의", "max": 4, "locked": False},
+        "peers": [],
+        "ice": host.welcome["ice"],
+        "heartbeat": 10,
+    }
+    assert len(host.peer) == 12
+    alex = await joined(open_socket, world.alex, world.slug, name="  Alex K.  ")
+    assert alex.welcome["name"] == "Alex K."
+    assert alex.welcome["host"] is False
+    assert alex.welcome["peers"] == [
+        {
+            "peer": host.peer,
+            "name": "민지",
+            "host": True,
+            "state": {"muted": True, "camera": False, "screen": False, "hand": False},
+            "offer": True,
+            "polite": alex.peer < host.peer,
+        }
+    ]
+    joined_frame = await host.expect("peer-joined")
+    assert joined_frame["peer"] == {
+        "peer": alex.peer,
+        "name": "Alex K.",
+        "host": False,
+        "state": {"muted": False, "camera": True, "screen": False, "hand": False},
+        "offer": False,
+        "polite": host.peer < alex.peer,
+    }
+
+
+async def test_roles_are_complementary_for_every_pair(world: World, open_socket: Opener):
+    """For each pair exactly one side offers and exactly one side is polite."""
+    sockets = [
+        await joined(open_socket, person, world.slug)
+        for person in (world.host, world.alex, world.sam, world.jo)
+    ]
+    views: dict[tuple[str, str], dict] = {}
+    for index, socket in enumerate(sockets):
+        for earlier in socket.welcome["peers"]:
+            views[(socket.peer, earlier["peer"])] = earlier
+        for _ in range(len(sockets) - index - 1):
+            frame = await socket.expect("peer-joined")
+            views[(socket.peer, frame["peer"]["peer"])] = frame["peer"]
+    assert len(views) == 12
+    for (me, other), view in views.items():
+        mirror = views[(other, me)]
+        assert view["offer"] != mirror["offer"]
+        assert view["polite"] != mirror["polite"]
+        assert view["polite"] == (me < other)
+
+
+async def test_peer_ids_are_new_on_every_connection(world: World, open_socket: Opener):
+    first = await joined(open_socket, world.alex, world.slug)
+    await first.send({"type": "leave"})
+    assert await first.closed() == 1000
+    second = await joined(open_socket, world.alex, world.slug)
+    assert second.peer != first.peer
+    assert str(world.alex.pk) not in second.peer
+
+
+async def test_second_join_is_an_error(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    await alex.send({"type": "join", "ref": "2"})
+    await alex.expect("error", code="already-joined", ref="2")
+
+
+async def test_only_join_and_ping_before_join(world: World, open_socket: Opener):
+    socket = await open_socket(world.alex, world.slug)
+    await socket.send({"type": "ping"})
+    await socket.expect("pong")
+    for kind in ("offer", "state", "ice-servers", "kick", "end", "leave"):
+        frame: dict[str, object] = {
+            "type": kind,
+            "ref": kind,
+            "to": "x",
+            "sdp": "v=0",
+            "peer": "x",
+            "state": {},
+        }
+        await socket.send(frame)
+        await socket.expect("error", code="not-joined", ref=kind)
+
+
+# --- Relay ------------------------------------------------------------------------------
+
+
+async def test_offer_answer_and_candidates_reach_only_their_addressee(
+    world: World, open_socket: Opener
+):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    sam = await joined(open_socket, world.sam, world.slug)
+    await host.expect("peer-joined")
+    await host.expect("peer-joined")
+    await alex.expect("peer-joined")
+
+    # A forged "from" is ignored; unknown fields do not travel.
+    await sam.send({"type": "offer", "to": host.peer, "from": alex.peer, "sdp": OFFER_SDP, "x": 1})
+    assert await host.recv() == {"type": "offer", "from": sam.peer, "sdp": OFFER_SDP}
+    await host.send({"type": "answer", "to": sam.peer, "sdp": "v=0\r\nanswer"})
+    assert await sam.recv() == {"type": "answer", "from": host.peer, "sdp": "v=0\r\nanswer"}
+    await sam.send({"type": "candidate", "to": host.peer, "candidate": CANDIDATE})
+    assert await host.recv() == {"type": "candidate", "from": sam.peer, "candidate": CANDIDATE}
+    await host.send({"type": "candidate", "to": sam.peer, "candidate": None})
+    assert await sam.recv() == {"type": "candidate", "from": host.peer, "candidate": None}
+
+    # Alex saw none of it: the first thing Alex gets is what is addressed to Alex.
+    await sam.send({"type": "candidate", "to": alex.peer, "candidate": {"candidate": ""}})
+    assert await alex.recv() == {
+        "type": "candidate",
+        "from": sam.peer,
+        "candidate": {"candidate": "", "sdpMid": None, "sdpMLineIndex": None,
+                      "usernameFragment": None},
+    }  # fmt: skip
+    assert await alex.nothing()
+
+
+@pytest.mark.parametrize("target", ["nobody", "self", "departed"])
+async def test_relay_to_unknown_self_or_departed_peer_is_an_error(
+    world: World, open_socket: Opener, target: str
+):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    to = {"nobody": "Vx3k9QmT2pLa", "self": host.peer, "departed": alex.peer}[target]
+    if target == "departed":
+        await alex.send({"type": "leave"})
+        assert await alex.closed() == 1000
+        await host.expect("peer-left", peer=alex.peer, reason="left")
+    await host.send({"type": "offer", "to": to, "sdp": OFFER_SDP, "ref": "17"})
+    error = await host.expect("error", code="unknown-peer", ref="17")
+    assert to in error["message"]
+
+
+# --- State, ping, ICE -------------------------------------------------------------------
+
+
+async def test_state_change_reaches_the_others_not_the_sender(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    await alex.send({"type": "state", "state": {"muted": True, "hand": True, "bogus": 1}})
+    await host.expect(
+        "peer-state",
+        peer=alex.peer,
+        state={"muted": True, "camera": True, "screen": False, "hand": True},
+    )
+    await alex.send({"type": "state", "state": {"hand": False}})
+    frame = await host.expect("peer-state")
+    assert frame["state"] == {"muted": True, "camera": True, "screen": False, "hand": False}
+    assert await alex.nothing()
+    # A later joiner sees the current state in its welcome.
+    sam = await joined(open_socket, world.sam, world.slug)
+    by_peer = {peer["peer"]: peer for peer in sam.welcome["peers"]}
+    assert by_peer[alex.peer]["state"]["muted"] is True
+
+
+async def test_ping_is_answered_with_pong(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    await alex.send({"type": "ping"})
+    assert await alex.recv() == {"type": "pong"}
+
+
+async def test_ice_servers_from_settings_in_welcome_and_on_request(
+    world: World, open_socket: Opener, settings
+):
+    settings.STUN_URLS = ["stun:stun.example.com:3478"]
+    settings.TURN_URLS = ["turn:turn.example.com:3478?transport=udp"]
+    settings.TURN_SECRET = "s3cret"
+    settings.TURN_CREDENTIAL_TTL = 600
+    alex = await joined(open_socket, world.alex, world.slug)
+    ice = alex.welcome["ice"]
+    assert ice["policy"] == "all"
+    assert ice["servers"][0] == {"urls": ["stun:stun.example.com:3478"]}
+    turn = ice["servers"][1]
+    assert turn["username"] == f"{ice['expires']}:{world.alex.pk}"
+    assert "s3cret" not in json.dumps(alex.welcome)
+    await alex.send({"type": "ice-servers"})
+    fresh = await alex.expect("ice-servers")
+    assert fresh["ice"]["expires"] >= ice["expires"]
+    assert fresh["ice"]["servers"][1]["username"].endswith(f":{world.alex.pk}")
+
+
+async def test_no_ice_settings_means_no_servers(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    assert alex.welcome["ice"]["servers"] == []
+
+
+# --- Leaving: exactly one peer-left -----------------------------------------------------
+
+
+async def test_leave_closes_1000_and_is_announced_once(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    await alex.send({"type": "leave"})
+    assert await alex.closed() == 1000
+    await alex.disconnect()
+    await host.expect("peer-left", peer=alex.peer, reason="left")
+    assert await host.nothing()
+    assert await get_presence().count([world.room.pk]) == {world.room.pk: 1}
+
+
+async def test_closing_the_socket_is_announced_as_left(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    await alex.disconnect(code=1001)
+    await host.expect("peer-left", peer=alex.peer, reason="left")
+    assert await host.nothing()
+
+
+# --- Capacity and the same account twice ------------------------------------------------
+
+
+async def test_full_room_closes_the_newcomer_with_4409(world: World, open_socket: Opener):
+    await in_thread(Room.objects.filter(pk=world.room.pk).update, max_participants=2)
+    await joined(open_socket, world.host, world.slug)
+    await joined(open_socket, world.alex, world.slug)
+    sam = await open_socket(world.sam, world.slug)
+    await sam.send({"type": "join"})
+    assert await sam.closed() == 4409
+
+
+async def test_concurrent_joins_fill_exactly_the_free_seats(world: World, open_socket: Opener):
+    await in_thread(Room.objects.filter(pk=world.room.pk).update, max_participants=2)
+    await joined(open_socket, world.host, world.slug)
+    racers = [await open_socket(person, world.slug) for person in (world.alex, world.sam, world.jo)]
+    await asyncio.gather(*(socket.send({"type": "join"}) for socket in racers))
+
+    async def outcome(socket: Socket) -> str | int:
+        try:
+            return (await socket.recv())["type"]
+        except Closed as closed:
+            return closed.code
+
+    outcomes = await asyncio.gather(*(outcome(socket) for socket in racers))
+    assert sorted(outcomes, key=str) == [4409, 4409, "welcome"]
+
+
+async def test_same_account_twice_newest_wins(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    old = await joined(open_socket, world.alex, world.slug)
+    assert (await host.expect("peer-joined"))["peer"]["peer"] == old.peer
+    new = await joined(open_socket, world.alex, world.slug)
+    assert await old.closed() == 4001
+    await host.expect("peer-left", peer=old.peer, reason="replaced")
+    frame = await host.expect("peer-joined")
+    assert frame["peer"]["peer"] == new.peer
+    assert [peer["peer"] for peer in new.welcome["peers"]] == [host.peer]
+    await old.disconnect()
+    assert await host.nothing()
+
+
+async def test_same_account_does_not_take_a_second_seat(world: World, open_socket: Opener):
+    await in_thread(Room.objects.filter(pk=world.room.pk).update, max_participants=2)
+    await joined(open_socket, world.host, world.slug)
+    old = await joined(open_socket, world.alex, world.slug)
+    await joined(open_socket, world.alex, world.slug)
+    assert await old.closed() == 4001
+
+
+# --- Hosts: kick and end ----------------------------------------------------------------
+
+
+async def test_host_kicks_a_peer(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    sam = await joined(open_socket, world.sam, world.slug)
+    await host.expect("peer-joined")
+    await host.expect("peer-joined")
+    await alex.expect("peer-joined")
+    await host.send({"type": "kick", "peer": alex.peer})
+    assert await alex.closed() == 4000
+    await host.expect("peer-left", peer=alex.peer, reason="kicked")
+    await sam.expect("peer-left", peer=alex.peer, reason="kicked")
+    await alex.disconnect()
+    assert await sam.nothing()
+    # Kicked people stay members and may come back.
+    again = await joined(open_socket, world.alex, world.slug)
+    assert again.peer != alex.peer
+
+
+async def test_kick_by_a_non_host_or_of_an_unknown_peer_is_an_error(
+    world: World, open_socket: Opener
+):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await alex.send({"type": "kick", "peer": host.peer, "ref": "k"})
+    await alex.expect("error", code="forbidden", ref="k")
+    await host.expect("peer-joined")
+    await host.send({"type": "kick", "peer": "Vx3k9QmT2pLa", "ref": "u"})
+    await host.expect("error", code="unknown-peer", ref="u")
+    await host.send({"type": "kick", "peer": host.peer, "ref": "s"})
+    await host.expect("error", code="unknown-peer", ref="s")
+
+
+async def test_host_ends_the_meeting_for_everyone(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    waiting = await open_socket(world.sam, world.slug)
+    await host.expect("peer-joined")
+    await host.send({"type": "end"})
+    assert await host.closed() == 4410
+    assert await alex.closed() == 4410
+    assert await waiting.closed() == 4410
+    room = await in_thread(Room.objects.get, pk=world.room.pk)
+    assert room.ended_at is not None
+    assert await get_presence().count([world.room.pk]) == {}
+
+
+async def test_end_by_a_non_host_is_forbidden(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    await alex.send({"type": "end", "ref": "e"})
+    await alex.expect("error", code="forbidden", ref="e")
+
+
+async def test_admin_ending_the_room_closes_sockets_with_4410(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    await in_thread(services.room_end, room=world.room, by=None)
+    assert await host.closed() == 4410
+    assert await alex.closed() == 4410
+
+
+async def test_deleting_the_room_closes_sockets_with_4410(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    await in_thread(services.room_delete, room=world.room, by=None)
+    assert await alex.closed() == 4410
+
+
+# --- Revocation -------------------------------------------------------------------------
+
+
+async def test_removed_member_is_closed_with_4403_and_announced(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    membership = await in_thread(Membership.objects.get, room=world.room, user=world.alex.user)
+    await in_thread(services.membership_remove, membership=membership, by=world.host.user)
+    assert await alex.closed() == 4403
+    await host.expect("peer-left", peer=alex.peer, reason="removed")
+
+
+async def test_logout_closes_that_sessions_sockets_with_4401(world: World, open_socket: Opener):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    # Another socket of the same user, on another session, stays.
+    other_session = await in_thread(session_for, world.alex.user)
+    other = await open_socket(None, world.slug, session=other_session)
+    await in_thread(log_out, world.alex.session)
+    assert await alex.closed() == 4401
+    await host.expect("peer-left", peer=alex.peer, reason="removed")
+    await other.send({"type": "ping"})
+    await other.expect("pong")
+
+
+def log_out(session_key: str) -> None:
+    """Log out through the site, as the browser would."""
+    client = Client()
+    client.cookies["sessionid"] = session_key
+    response = client.post(reverse("account_logout"))
+    assert response.status_code == 302
+
+
+async def test_a_logout_event_for_another_session_is_ignored(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    await get_channel_layer().group_send(
+        user_group(world.alex.pk),
+        {"type": "session.ended", "session": events.session_fingerprint("another")},
+    )
+    await alex.send({"type": "ping"})
+    await alex.expect("pong")
+
+
+# --- Hostile input ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "bad-json"),
+        ("[1, 2]", "bad-json"),
+        ('"join"', "bad-json"),
+        ("", "bad-json"),
+        ("[" * 100_00 + "]" * 100_00, "bad-json"),
+        ('{"type": "teleport"}', "unknown-type"),
+        ('{"kind": "join"}', "unknown-type"),
+        ('{"type": 7}', "unknown-type"),
+        ('{"type": "offer", "to": 5, "sdp": "v=0"}', "invalid"),
+        ('{"type": "offer", "to": "x"}', "invalid"),
+        ('{"type": "state", "state": {"muted": "yes"}}', "invalid"),
+        ('{"type": "state", "state": {"muted": 1}}', "invalid"),
+        ('{"type": "candidate", "to": "x", "candidate": {"candidate": 1}}', "invalid"),
+        ('{"type": "ping", "ref": 5}', "invalid"),
+    ],
+)
+async def test_malformed_frames_get_an_error_and_the_socket_lives(
+    world: World, open_socket: Opener, frame: str, code: str
+):
+    alex = await joined(open_socket, world.alex, world.slug)
+    await alex.communicator.send_input({"type": "websocket.receive", "text": frame})
+    await alex.expect("error", code=code)
+    await alex.send({"type": "ping"})
+    await alex.expect("pong")
+
+
+async def test_oversize_sdp_is_invalid_oversize_frame_closes_4413(
+    world: World, open_socket: Opener
+):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    await alex.send({"type": "offer", "to": host.peer, "sdp": "a" * (32 * 1024 + 1), "ref": "big"})
+    error = await alex.expect("error", code="invalid", ref="big")
+    assert "sdp" in error["message"]
+    await alex.send({"type": "offer", "to": host.peer, "sdp": "a" * (70 * 1024)})
+    assert await alex.closed() == 4413
+    await host.expect("peer-left", peer=alex.peer, reason="left")
+
+
+async def test_binary_frame_closes_4400(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    await alex.send_bytes(b"\x00\x01")
+    assert await alex.closed() == 4400
+
+
+async def test_too_many_invalid_frames_close_4400(world: World, open_socket: Opener, settings):
+    settings.SIGNALING = {**settings.SIGNALING, "INVALID_STRIKES": 3}
+    alex = await joined(open_socket, world.alex, world.slug)
+    for _ in range(3):
+        await alex.send("nope")
+        await alex.expect("error", code="bad-json")
+    assert await alex.closed() == 4400
+
+
+async def test_flood_is_rate_limited_then_closed_4429(world: World, open_socket: Opener, settings):
+    settings.SIGNALING = {**settings.SIGNALING, "RATE": 1, "BURST": 5, "RATE_STRIKES": 10}
+    alex = await joined(open_socket, world.alex, world.slug)  # the join took a token
+    for index in range(4):
+        await alex.send({"type": "ping", "ref": str(index)})
+    for _ in range(4):
+        await alex.expect("pong")
+    for index in range(9):
+        await alex.send({"type": "ping", "ref": f"x{index}"})
+        await alex.expect("error", code="rate-limited", ref=f"x{index}")
+    await alex.send({"type": "ping"})
+    await alex.expect("error", code="rate-limited")
+    assert await alex.closed() == 4429
+
+
+async def test_a_flood_in_one_room_does_not_slow_another(
+    world: World, open_socket: Opener, settings
+):
+    settings.SIGNALING = {**settings.SIGNALING, "RATE": 1, "BURST": 2}
+    other = await in_thread(services.room_create, owner=world.jo.user, name="Other")
+    flooder = await joined(open_socket, world.alex, world.slug)
+    calm = await joined(open_socket, world.jo, other.slug)
+    for _ in range(10):
+        await flooder.send({"type": "ping"})
+    await calm.send({"type": "ping"})
+    await calm.expect("pong")
+
+
+# --- Time: heartbeat, join timeout, presence expiry -------------------------------------
+
+
+async def test_silent_client_is_closed_4408_and_announced_timeout(
+    world: World, open_socket: Opener, settings
+):
+    fast_timers(settings)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+
+    async def keep_pinging() -> None:
+        while True:
+            await host.send({"type": "ping"})
+            await asyncio.sleep(0.1)
+
+    pinger = asyncio.create_task(keep_pinging())
+    try:
+        assert await alex.closed(within=WAIT) == 4408
+        while (frame := await host.recv()) and frame["type"] == "pong":
+            pass
+        assert frame == {"type": "peer-left", "peer": alex.peer, "reason": "timeout"}
+    finally:
+        pinger.cancel()
+
+
+async def test_no_join_is_closed_4408(world: World, open_socket: Opener, settings):
+    fast_timers(settings)
+    socket = await open_socket(world.alex, world.slug)
+    assert await socket.closed() == 4408
+
+
+async def test_crashed_process_peers_are_reaped_and_announced_once(
+    world: World, open_socket: Opener, settings
+):
+    """A seat whose connection stopped refreshing (its server process died)
+    expires; the next refresh in the room removes it and announces it once."""
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=2)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    # What a consumer in another process does on join, and then that process dies.
+    ghost = Entry(peer="GhostPeer123", user=world.sam.pk, channel="specific.dead!x", name="Sam",
+                  host=False, state={})  # fmt: skip
+    assert (await get_presence().join(world.room.pk, ghost, capacity=4, ttl=0.2)).admitted
+    await get_channel_layer().group_send(
+        room_group(world.room.pk), {"type": "peer.joined", "entry": ghost.to_dict()}
+    )
+    for socket in (host, alex):
+        await socket.expect("peer-joined")
+        await socket.expect("peer-left", peer=ghost.peer, reason="timeout")
+    assert await host.nothing()
+    assert await alex.nothing()
+    assert await get_presence().count([world.room.pk]) == {world.room.pk: 2}
+
+
+async def test_periodic_recheck_closes_revoked_access(world: World, open_socket: Opener, settings):
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30, RECHECK_INTERVAL=0.1)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    # Removed behind the services' back: no event, only the re-check notices.
+    await in_thread(Membership.objects.filter(room=world.room, user=world.alex.user).delete)
+    assert await alex.closed() == 4403
+    await host.expect("peer-left", peer=alex.peer, reason="removed")
+
+
+async def test_recheck_notices_a_session_logged_out_elsewhere(
+    world: World, open_socket: Opener, settings
+):
+    from django.contrib.sessions.models import Session
+
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30, RECHECK_INTERVAL=0.1)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await in_thread(Session.objects.filter(session_key=world.alex.session).delete)
+    assert await alex.closed() == 4401
+
+
+async def test_recheck_notices_a_room_ended_from_a_shell(
+    world: World, open_socket: Opener, settings
+):
+    from django.utils import timezone
+
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30, RECHECK_INTERVAL=0.1)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await in_thread(Room.objects.filter(pk=world.room.pk).update, ended_at=timezone.now())
+    assert await alex.closed() == 4410
+
+
+async def test_locking_keeps_people_already_in_the_call(
+    world: World, open_socket: Opener, settings
+):
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30, RECHECK_INTERVAL=0.1)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await in_thread(services.room_set_locked, room=world.room, by=None, locked=True)
+    await asyncio.sleep(0.3)  # a few re-checks
+    await alex.send({"type": "ping"})
+    await alex.expect("pong")
