@@ -11,12 +11,14 @@ connections:
               server RSS growth per socket and the CPU the heartbeats cost.
 ``storm``     N sockets connect and join at the same moment: connect -> welcome.
 ``fixed``     open-loop offer/answer/candidate traffic at ``--rate`` messages/s
-              across rooms of ``--size``: one-way relay latency p50/p99
-              (from each message's *scheduled* send time, so a late client
-              counts against us, not in our favour), delivered throughput, CPU.
-``saturate``  the same traffic offered faster than the server can relay, each
-              connection keeping at most ``--window`` messages in flight:
-              delivered messages/s (capacity) and the latency at that point.
+              across rooms of ``--size``: one-way relay latency p50/p99 from
+              each message's real send time (and, as ``from_schedule_*``,
+              from its scheduled send time, which counts a late client
+              against the result: no coordinated omission), throughput, CPU.
+``saturate``  closed loop: every connection sends as soon as it may, with at
+              most ``--window`` messages in flight and at most
+              ``--per-conn-rate`` messages/s: delivered messages/s (capacity)
+              and the latency at that load.
 
 Every message carries a timestamp inside the relayed payload (a marker line in
 the SDP, a marker token in the candidate string): the receiver, in this same
@@ -42,6 +44,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -100,7 +103,6 @@ class Phase:
     sent: int = 0
     delivered: int = 0
     measured_delivered: int = 0
-    skipped: int = 0
     latencies: array = field(default_factory=lambda: array("q"))
     sched_latencies: array = field(default_factory=lambda: array("q"))
     send_lag: array = field(default_factory=lambda: array("q"))
@@ -148,6 +150,7 @@ class Client:
         self.welcome: asyncio.Future = asyncio.get_running_loop().create_future()
         self.sio_ready: asyncio.Future = asyncio.get_running_loop().create_future()
         self.inflight = 0
+        self.credit: asyncio.Event | None = None  # closed loop: set when a message lands
         self.heartbeat = 10.0
         self.close_code: int | None = None
         self.tasks: list[asyncio.Task] = []
@@ -209,7 +212,10 @@ class Client:
                     sender, sched, sent = raw[at + 8 : end].split(b":")
                     phase = run.phase
                     phase.delivered += 1
-                    clients[int(sender)].inflight -= 1
+                    origin = clients[int(sender)]
+                    origin.inflight -= 1
+                    if origin.credit is not None:
+                        origin.credit.set()
                     if phase.measuring:
                         received = now_ns()
                         phase.measured_delivered += 1
@@ -317,6 +323,7 @@ class Target:
         cpus = self.args.server_cpus
         if self.kind == "meet":
             env = {"DATABASE_URL": self.fixture["database_url"], "LOG_LEVEL": "WARNING"}
+            env.update(self.args.server_env)
             if self.conf["layer"]:
                 self.redis = PinnedRedis(self.workdir, cpus=self.args.redis_cpus).start()
                 env["REDIS_URL"] = self.redis.url
@@ -492,15 +499,14 @@ async def drive(
     templates: dict[str, tuple[bytes, bytes, bytes]],
     rate: float,
     seconds: float,
-    window: int | None,
     on_measure_start,
     warmup: float,
 ) -> tuple[float, float]:
-    """Open-loop sender: message i is due at t0 + i/rate. With ``window``, a
-    message whose sender already has ``window`` in flight is skipped (counted).
-    Each message carries its scheduled and its real send time: latency from
-    the real send time is the relay's; from the scheduled time it also counts
-    the client's own lateness (coordinated omission). Returns (measure start,
+    """Open-loop sender for the fixed-rate phase: message i is due at
+    t0 + i/rate, whatever happened to the earlier ones. Each message carries
+    its scheduled and its real send time: latency from the real send time is
+    the relay's; from the scheduled time it also counts the client's own
+    lateness (coordinated omission). Returns (measure start,
     measure end) in ns."""
     phase = run.phase
     period = NS / rate
@@ -524,17 +530,12 @@ async def drive(
             kind = KIND_CYCLE[(i // npairs) % 10]
             i += 1
             sent_in_batch += 1
-            if window is not None and sender.inflight >= window:
-                phase.skipped += 1
-                continue
             ws = sender.ws
             if sender.close_code is not None or ws is None:
                 phase.errors["sender-closed"] += 1
                 continue
             head, middle, end = templates[kind]
             sending = now_ns()
-            if window is not None:
-                sched = sending  # closed loop: no schedule to be late for
             sender.inflight += 1
             phase.sent += 1
             if phase.measuring:
@@ -545,14 +546,85 @@ async def drive(
             except ConnectionClosed:
                 phase.errors["sender-closed"] += 1
         if i >= due:
+            # At least 0.5 ms: a high offered rate must not cost one wakeup per
+            # message (the latency stamps carry the real send time anyway).
             delay = (t0 + int(i * period) - now_ns()) / NS
-            await asyncio.sleep(max(0.0, delay))
+            await asyncio.sleep(max(0.0005, delay))
         else:
             await asyncio.sleep(0)  # behind schedule: let the readers run
     if not phase.measuring:
         phase.measuring = True
         on_measure_start()
     return t_measure, now_ns()
+
+
+async def drive_closed(
+    run: Run,
+    pairs: list[tuple[Client, bytes]],
+    templates: dict[str, tuple[bytes, bytes, bytes]],
+    per_conn_rate: float,
+    window: int,
+    seconds: float,
+    on_measure_start,
+    warmup: float,
+) -> None:
+    """Closed-loop sender for the saturation phase: each connection keeps at
+    most ``window`` messages in flight and sends at most ``per_conn_rate``
+    messages/s (under meet's per-connection limit), to its room-mates in turn.
+    The client's work is proportional to what is delivered, not offered, so a
+    slow server does not make the client busy. Latency is from the real send
+    time."""
+    phase = run.phase
+    by_sender: dict[Client, list[bytes]] = {}
+    for sender, peer in pairs:
+        by_sender.setdefault(sender, []).append(peer)
+    interval = 1 / per_conn_rate
+    start = time.monotonic()
+    stop_at = start + warmup + seconds
+
+    async def pump(sender: Client, peers: list[bytes]) -> None:
+        credit = sender.credit = asyncio.Event()
+        # Spread the connections' first sends over one interval.
+        next_send = start + random.uniform(0, interval)
+        k = 0
+        while True:
+            now = time.monotonic()
+            ws = sender.ws
+            if now >= stop_at or sender.close_code is not None or ws is None:
+                return
+            if sender.inflight >= window:
+                credit.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(credit.wait(), stop_at - now)
+                continue
+            if now < next_send:
+                await asyncio.sleep(next_send - now)
+                continue
+            next_send = max(next_send + interval, now)
+            peer = peers[k % len(peers)]
+            kind = KIND_CYCLE[(k // len(peers)) % 10]
+            k += 1
+            head, middle, end = templates[kind]
+            sending = now_ns()
+            sender.inflight += 1
+            phase.sent += 1
+            marker = b"%s%d:%d:%d;" % (BMARK, sender.index, sending, sending)
+            try:
+                await ws.send(b"".join((head, marker, middle, peer, end)), text=True)
+            except ConnectionClosed:
+                phase.errors["sender-closed"] += 1
+                return
+
+    async def measure_switch() -> None:
+        await asyncio.sleep(warmup)
+        phase.measuring = True
+        on_measure_start()
+
+    switch = asyncio.create_task(measure_switch())
+    await asyncio.gather(*(pump(sender, peers) for sender, peers in by_sender.items()))
+    await switch
+    for sender in by_sender:
+        sender.credit = None
 
 
 async def phase_traffic(
@@ -609,10 +681,19 @@ async def phase_traffic(
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample())
-    profiler = None
-    if saturate and args.profile and target.kind == "meet":
-        profiler = start_profiler(target, args, rep)
-    await drive(run, pairs, templates, rate, args.duration, window, measure_start, args.warmup)
+    if saturate:
+        await drive_closed(
+            run,
+            pairs,
+            templates,
+            args.per_conn_rate,
+            args.window,
+            args.duration,
+            measure_start,
+            args.warmup,
+        )
+    else:
+        await drive(run, pairs, templates, rate, args.duration, measure_start, args.warmup)
     # Throughput over the measured window: deliveries counted while sending.
     delivered_in_window = phase.measured_delivered
     window_s = (now_ns() - meters["t0"]) / NS  # type: ignore[operator]
@@ -620,8 +701,6 @@ async def phase_traffic(
     redis_cpu = meters["redis"].stop()
     client_cpu = meters["client"].stop()
     sampler.cancel()
-    if profiler is not None:
-        profiler_stop(profiler)
     # Drain: wait for stragglers (they count for loss, not for throughput).
     deadline = time.monotonic() + 5
     while phase.delivered < phase.sent and time.monotonic() < deadline:  # noqa: ASYNC110
@@ -646,7 +725,6 @@ async def phase_traffic(
         "sent": phase.sent,
         "delivered": phase.delivered,
         "lost": phase.sent - phase.delivered,
-        "skipped_full_window": phase.skipped,
         "throughput_msgs": throughput,
         # Saturated: the server did not keep up with what was offered.
         "saturated": (throughput or 0) < 0.97 * rate,
@@ -673,32 +751,39 @@ async def phase_traffic(
     }
 
 
-def start_profiler(target: Target, args: argparse.Namespace, rep: int):
+PROFILE_FORMATS = {"svg": "flamegraph", "json": "speedscope", "txt": "raw"}
+
+
+def start_profiler(target: Target, args: argparse.Namespace, rep: int, phase: str):
+    """py-spy sampling the first server process (daphne, or a bare relay) for
+    one phase; the profiler itself runs on the client's CPU."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(spy).exists():
-        print("py-spy not installed: no profile", file=sys.stderr)
+    if not Path(spy).exists() or target.kind == "bare-node":
+        print("  no profile (py-spy missing, or not a Python server)", file=sys.stderr)
         return None
-    out = benchlib.RESULTS / f"profile-{target.name}-rep{rep}.{args.profile}"
+    out = benchlib.RESULTS / f"profile-{target.name}-{phase}-rep{rep}.{args.profile}"
     benchlib.RESULTS.mkdir(parents=True, exist_ok=True)
-    fmt = {"svg": "flamegraph", "json": "speedscope"}[args.profile]
     cmd = [
         *benchlib.pin(args.client_cpus),
-        spy, "record", "--pid", str(target.server_pids[0]), "--rate", "250",
-        "--nonblocking", "--format", fmt, "-o", str(out),
-        "--duration", str(int(args.duration + args.warmup) + 1),
+        spy, "record", "--pid", str(target.server_pids[0]), "--rate", "200",
+        "--nonblocking", "--format", PROFILE_FORMATS[args.profile], "-o", str(out),
     ]  # fmt: skip
-    print(f"  profiling daphne {target.server_pids[0]} -> {out}", file=sys.stderr)
+    print(f"  profiling pid {target.server_pids[0]} -> {out}", file=sys.stderr)
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def profiler_stop(proc: subprocess.Popen) -> None:
+def profiler_stop(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
     try:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.terminate()
         proc.wait(10)
     if proc.returncode:
-        print("py-spy:", proc.stderr.read().decode(errors="replace")[-500:], file=sys.stderr)
+        err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
+        print("py-spy:", err, file=sys.stderr)
 
 
 async def warm_up(run: Run, target: Target, args: argparse.Namespace, rep: int) -> None:
@@ -708,7 +793,7 @@ async def warm_up(run: Run, target: Target, args: argparse.Namespace, rep: int) 
     await open_and_join(rooms)
     await asyncio.sleep(0.2)
     pairs = peers_known(rooms)
-    await drive(run, pairs, frame_templates(target.proto), 20, 0.5, None, lambda: None, 0)
+    await drive(run, pairs, frame_templates(target.proto), 20, 0.5, lambda: None, 0)
     await asyncio.sleep(0.2)
     await close_all([c for m in rooms for c in m])
 
@@ -723,12 +808,17 @@ async def run_target(target: Target, args: argparse.Namespace, rep: int) -> dict
         for name in args.phases:
             run.phase = Phase(name)
             print(f"  {target.name} rep {rep}: {name}", file=sys.stderr, flush=True)
+            profiler = None
+            if args.profile and name in args.profile_phases:
+                profiler = start_profiler(target, args, rep, name)
+                await asyncio.sleep(1)  # attached before the phase starts
             if name == "idle":
                 result[name] = await phase_idle(run, target, args, rep)
             elif name == "storm":
                 result[name] = await phase_storm(run, target, args, rep)
             else:
                 result[name] = await phase_traffic(run, target, args, rep, name == "saturate")
+            profiler_stop(profiler)
             run.clients = []
     finally:
         target.stop()
@@ -839,13 +929,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--server-cpus", default="0", help="taskset CPU list for the servers")
     p.add_argument("--redis-cpus", default="0", help="taskset CPU list for redis-server")
     p.add_argument("--client-cpus", default="1", help="CPU list for this load client")
-    p.add_argument("--profile", choices=["svg", "json"], help="py-spy the (first) daphne "
-                   "during saturate: flamegraph svg or speedscope json")  # fmt: skip
+    p.add_argument(
+        "--profile",
+        choices=list(PROFILE_FORMATS),
+        help="py-spy the first server process during --profile-phases: flame graph (svg), "
+        "speedscope (json) or collapsed stacks (txt), into bench/results/",
+    )
+    p.add_argument("--profile-phases", default="saturate,storm")
     p.add_argument(
         "--loop",
         choices=["uvloop", "asyncio"],
         default="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         help="the load client's event loop (uvloop keeps the client cheaper)",
+    )
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for meet's daphne (settings experiments, e.g. "
+        "DATABASE_CONN_MAX_AGE=60); repeatable, recorded in the result",
     )
     p.add_argument("--force", action="store_true", help="allow exceeding meet's rate limit")
     p.add_argument("--out", type=Path, help="result JSON path (default bench/results/...)")
@@ -855,7 +958,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown target(s): {', '.join(unknown)}")
     args.targets = names
+    try:
+        args.server_env = dict(item.split("=", 1) for item in args.server_env)
+    except ValueError:
+        p.error("--server-env takes NAME=VALUE")
     args.phases = [x.strip() for x in args.phases.split(",") if x.strip()]
+    args.profile_phases = [x.strip() for x in args.profile_phases.split(",") if x.strip()]
     if bad := [x for x in args.phases if x not in PHASES]:
         p.error(f"unknown phase(s): {', '.join(bad)}")
     return args
