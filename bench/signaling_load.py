@@ -657,7 +657,12 @@ async def phase_traffic(
     phase = run.phase
     meters: dict[str, CpuMeter] = {}
 
+    profiling = args.profile and phase.name in args.profile_phases
+    profiler: list = []
+
     def measure_start() -> None:
+        if profiling:
+            profiler.append(start_profiler(target, args, rep, phase.name))
         meters["server"] = CpuMeter(target.server_pids).start()
         meters["redis"] = CpuMeter(target.redis_pids).start()
         meters["client"] = CpuMeter([], own=True).start()
@@ -701,6 +706,8 @@ async def phase_traffic(
     redis_cpu = meters["redis"].stop()
     client_cpu = meters["client"].stop()
     sampler.cancel()
+    for proc in profiler:
+        profiler_stop(proc)
     # Drain: wait for stragglers (they count for loss, not for throughput).
     deadline = time.monotonic() + 5
     while phase.delivered < phase.sent and time.monotonic() < deadline:  # noqa: ASYNC110
@@ -809,9 +816,10 @@ async def run_target(target: Target, args: argparse.Namespace, rep: int) -> dict
             run.phase = Phase(name)
             print(f"  {target.name} rep {rep}: {name}", file=sys.stderr, flush=True)
             profiler = None
-            if args.profile and name in args.profile_phases:
+            if args.profile and name in args.profile_phases and name in {"idle", "storm"}:
                 profiler = start_profiler(target, args, rep, name)
                 await asyncio.sleep(1)  # attached before the phase starts
+            # (fixed and saturate start their profiler when measuring starts)
             if name == "idle":
                 result[name] = await phase_idle(run, target, args, rep)
             elif name == "storm":
