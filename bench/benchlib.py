@@ -96,6 +96,20 @@ def self_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def listen_overflows() -> int:
+    """The kernel's count of connections dropped because a listen queue was
+    full (TcpExt ListenOverflows + ListenDrops, this network namespace)."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return 0
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return int(table.get("ListenOverflows", 0)) + int(table.get("ListenDrops", 0))
+    return 0
+
+
 class CpuMeter:
     """CPU used by some processes between start() and stop(), in cores (1.0 = one core busy)."""
 
