@@ -14,6 +14,7 @@ either page's own marks; those give the breakdown into steps.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import sys
@@ -119,10 +120,28 @@ def ensure_isolated() -> None:
     os.execv(str(script), [str(script), sys.executable, *sys.argv])  # noqa: S606
 
 
-def launch(playwright, headless: bool = True):
+def launch(playwright, headless: bool = True, extra_args: list[str] | None = None):
     return playwright.chromium.launch(
-        executable_path=chromium_executable(), args=CHROMIUM_ARGS, headless=headless
+        executable_path=chromium_executable(),
+        args=CHROMIUM_ARGS + (extra_args or []),
+        headless=headless,
     )
+
+
+def noise_video(path: Path, width: int, height: int, fps: int, frames: int = 10) -> Path:
+    """A Y4M file of random frames for ``--use-file-for-fake-video-capture``:
+    content no encoder can compress, so every sender runs into its bitrate
+    cap (Chromium's built-in test pattern compresses to a fraction of it)."""
+    if path.exists():
+        return path
+    rng = random.Random(5)
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n")
+            f.write(rng.randbytes(width * height))  # Y
+            f.write(rng.randbytes(width * height // 2))  # U and V, quarter size each
+    return path
 
 
 def marks_relative(marks: list[list], origin_name: str = "bench:click") -> dict[str, float]:

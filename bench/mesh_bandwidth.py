@@ -79,7 +79,12 @@ def system_cpu() -> tuple[float, float]:
 
 
 def measure(site: Site, playwright, n: int, rep: int, args: argparse.Namespace) -> dict:
-    browser = browserlib.launch(playwright)
+    extra = []
+    if args.camera == "noise":
+        width, height, fps = (int(v) for v in args.video.replace("@", "x").split("x"))
+        clip = browserlib.noise_video(args.workdir / f"noise-{args.video}.y4m", width, height, fps)
+        extra.append(f"--use-file-for-fake-video-capture={clip}")
+    browser = browserlib.launch(playwright, extra_args=extra)
     contexts = []
     try:
         pages = []
@@ -172,6 +177,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=60, help="seconds for everyone to connect")
     p.add_argument("--video", default="1280x720@30", help="camera constraints (CALL_VIDEO)")
     p.add_argument("--budget", type=int, default=2500, help="CALL_VIDEO_BUDGET_KBPS")
+    p.add_argument(
+        "--camera",
+        choices=["noise", "pattern"],
+        default="noise",
+        help="fake camera: random frames (every sender reaches its cap unless "
+        "something else limits it) or Chromium's test pattern (compresses far below it)",
+    )
     p.add_argument("--meet-join", default="#join-button", help="selector of meet's Join button")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
@@ -186,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     workdir = browserlib.scratch("mesh-")
+    args.workdir = workdir
     sites = {t: Site(t, args, workdir) for t in args.targets}
     runs = []
     started = time.monotonic()
@@ -219,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         summary[t]["budget_per_peer_kbps"] = mine[0]["budget_per_peer_kbps"] if mine else None
         summary[t]["quality_limitation_reasons"] = dict(reasons)
-    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    config = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "workdir"
+    }
     data = {
         "config": config,
         "wall_seconds": time.monotonic() - started,
