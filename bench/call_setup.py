@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import statistics
 import sys
 import time
@@ -276,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print(f"\n{len(errors)} failed joins, e.g. {errors[0]}")
     print(f"\nresult: {path}")
+    shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -20,6 +20,7 @@ Results: bench/results/mesh-bandwidth-*.json and a Markdown table.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import time
@@ -271,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(markdown_table(header, rows))
     print(f"\nresult: {path}")
+    shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
