@@ -8,8 +8,6 @@ from. The scripts are run as a person would run them (a subprocess each).
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 
 pytestmark = pytest.mark.multiprocess
-
-# Until the signaling consumer lands, meet refuses every socket (4404): the
-# meet targets have nothing to measure yet.
-CONSUMER_READY = (
-    "Placeholder until the signaling consumer lands"
-    not in (ROOT / "signaling" / "consumers.py").read_text()
-)
-needs_consumer = pytest.mark.skipif(not CONSUMER_READY, reason="signaling consumer not merged yet")
 
 
 def run(script: str, out: Path, *args: str, timeout: float = 110) -> dict:
@@ -71,26 +61,6 @@ def check_signaling(data: dict, targets: list[str]) -> None:
         assert data["summary"][name]["fixed.p99_ms"]["n"] == 1
 
 
-def node_relay_installed() -> bool:
-    """The Socket.IO relay's packages (``npm ci`` in bench/node). Inside the
-    test suite's network namespace the registry is out of reach, so they must
-    have been installed before (``npm ci --prefix bench/node``)."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        return False
-    if (BENCH / "node" / "node_modules" / "socket.io").is_dir():
-        return True
-    if [name for _, name in socket.if_nameindex()] == ["lo"]:
-        return False  # loopback only: no registry to install from
-    proc = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=BENCH / "node",
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    return proc.returncode == 0
-
-
 def test_signaling_load_bare_python(tmp_path: Path) -> None:
     data = run(
         "signaling_load.py", tmp_path / "s.json", "--targets", "bare-python", *TINY_SIGNALING
@@ -99,13 +69,13 @@ def test_signaling_load_bare_python(tmp_path: Path) -> None:
 
 
 def test_signaling_load_bare_node(tmp_path: Path) -> None:
-    if not node_relay_installed():
-        pytest.skip("Node.js or the Socket.IO relay's packages (npm ci --prefix bench/node)")
+    # The Socket.IO relay's packages are installed by `make install-dev`
+    # (npm ci in bench/node), outside the network namespace this runs in.
+    assert (BENCH / "node" / "node_modules" / "socket.io").is_dir(), "run: make install-dev"
     data = run("signaling_load.py", tmp_path / "s.json", "--targets", "bare-node", *TINY_SIGNALING)
     check_signaling(data, ["bare-node"])
 
 
-@needs_consumer
 def test_signaling_load_meet_memory(tmp_path: Path) -> None:
     targets = ["meet-memory", "bare-python"]
     data = run(
@@ -115,9 +85,7 @@ def test_signaling_load_meet_memory(tmp_path: Path) -> None:
     assert "ratio_to_bare-python" in data["summary"]["meet-memory"]
 
 
-@needs_consumer
 @pytest.mark.redis
-@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
 def test_signaling_load_meet_redis(tmp_path: Path) -> None:
     targets = ["meet-redis-core", "meet-redis-pubsub-2proc"]
     data = run(
@@ -126,13 +94,8 @@ def test_signaling_load_meet_redis(tmp_path: Path) -> None:
     check_signaling(data, targets)
 
 
-def browser_targets() -> str:
-    return "meet,bare" if CONSUMER_READY else "bare"
-
-
-@pytest.mark.skipif(not shutil.which("chromium"), reason="needs chromium")
 def test_call_setup(tmp_path: Path) -> None:
-    targets = browser_targets()
+    targets = "meet,bare"
     data = run(
         "call_setup.py", tmp_path / "c.json", "--targets", targets,
         "--sizes", "2", "--joins", "1", "--warmup", "0", "--reps", "1", "--settle", "0.2",
@@ -147,10 +110,9 @@ def test_call_setup(tmp_path: Path) -> None:
             assert sample["steps"][step] is not None, (r["target"], step, sample["marks"])
 
 
-@pytest.mark.skipif(not shutil.which("chromium"), reason="needs chromium")
 def test_mesh_bandwidth(tmp_path: Path) -> None:
     data = run(
-        "mesh_bandwidth.py", tmp_path / "m.json", "--targets", browser_targets(),
+        "mesh_bandwidth.py", tmp_path / "m.json", "--targets", "meet,bare",
         "--people", "2", "--reps", "1", "--settle", "1", "--window", "1",
         "--video", "320x180@15",
     )  # fmt: skip
