@@ -208,14 +208,14 @@ def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
     if not redis_url:
         return {
             "default": {
-                "BACKEND": "channels.layers.InMemoryChannelLayer",
+                "BACKEND": "signaling.layers.InMemoryChannelLayer",
                 "CONFIG": {"capacity": 1000, "expiry": 60, "group_expiry": group_expiry},
             }
         }
     if layer == "pubsub":
         return {
             "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "BACKEND": "signaling.layers.RedisPubSubChannelLayer",
                 # Groups are subscriptions of the process, so nothing expires.
                 "CONFIG": {"hosts": [redis_url], "prefix": "meet"},
             }

@@ -93,24 +93,31 @@ class JoinRefused(Exception):
 
 
 def call_join_check(*, slug: str, user: User) -> JoinGrant:
-    """Decide whether ``user`` may join the call of the room ``slug`` (two queries)."""
-    room = (
-        Room.objects.filter(slug=slug)
-        .only("pk", "name", "max_participants", "is_locked", "ended_at")
+    """Decide whether ``user`` may join the call of the room ``slug``.
+
+    One query when the answer is yes (every join storm pays it); a second
+    only to tell "no such room" from "not a member".
+    """
+    membership = (
+        Membership.objects.filter(room__slug=slug, user_id=user.pk)
+        .select_related("room")
+        .only(
+            "role",
+            "room__name",
+            "room__max_participants",
+            "room__is_locked",
+            "room__ended_at",
+        )
         .first()
     )
-    if room is None:
+    if membership is None:
+        if Room.objects.filter(slug=slug).exists():
+            raise JoinRefused(JoinRefused.NOT_MEMBER)
         raise JoinRefused(JoinRefused.NOT_FOUND)
-    role = (
-        Membership.objects.filter(room_id=room.pk, user_id=user.pk)
-        .values_list("role", flat=True)
-        .first()
-    )
-    if role is None:
-        raise JoinRefused(JoinRefused.NOT_MEMBER)
+    room = membership.room
     if room.ended_at is not None:
         raise JoinRefused(JoinRefused.ENDED)
-    is_host = role == Membership.Role.HOST
+    is_host = membership.role == Membership.Role.HOST
     if room.is_locked and not is_host:
         raise JoinRefused(JoinRefused.LOCKED)
     return JoinGrant(

@@ -64,6 +64,10 @@ logger = logging.getLogger(__name__)
 
 PONG = encode({"type": "pong"})
 
+# How long the access check made when the socket opened still holds for `join`
+# (seconds): a lock within this window is as if it came just after the join.
+JOIN_CHECK_FRESH_FOR = 2.0
+
 # The close code for a connection whose seat someone else took away.
 EVICTION_CODES = {
     LeaveReason.KICKED: CloseCode.KICKED,
@@ -173,6 +177,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             return
         try:
             self.grant = await database_sync_to_async(access.join_check)(slug=self.slug, user=user)
+            self.checked_at = time.monotonic()
         except JoinRefused as refused:
             await self.refuse(access.REFUSAL_CODES[refused.reason], refused.reason)
             return
@@ -323,13 +328,21 @@ class CallConsumer(AsyncWebsocketConsumer):
         if self.joined:
             await self.send_error(ErrorCode.ALREADY_JOINED, "Already joined.", ref)
             return
-        # Check again: the room may have been locked or ended since the socket opened.
-        try:
-            grant = await database_sync_to_async(access.join_check)(slug=self.slug, user=self.user)
-        except JoinRefused as refused:
-            await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
-            return
-        self.grant = grant
+        # A socket opened a while ago (during the pre-join screen) checks again:
+        # the room may have been locked since, or our role changed; ending the
+        # room or removing us would have closed the socket already. A socket
+        # that opened just now reuses its check (join storms pay one, not two).
+        if time.monotonic() - self.checked_at > JOIN_CHECK_FRESH_FOR:
+            try:
+                self.grant = await database_sync_to_async(access.join_check)(
+                    slug=self.slug, user=self.user
+                )
+            except JoinRefused as refused:
+                await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
+                return
+            self.checked_at = time.monotonic()
+        grant = self.grant
+        assert grant is not None  # noqa: S101  (admitted sockets always have one)
         entry = Entry(
             peer=secrets.token_urlsafe(9),
             user=self.user.pk,
@@ -551,12 +564,13 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def tick(self) -> None:
         now = time.monotonic()
         timeout = self.limits.heartbeat_timeout
-        if not self.joined:
-            if now - self.opened >= timeout:
-                await self.depart(CloseCode.TIMEOUT, None, "no join")
-            return
         if now - self.last_seen >= timeout:
+            if not self.joined:
+                await self.depart(CloseCode.TIMEOUT, None, "silent before join")
+                return
             await self.depart(CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "heartbeat timeout")
+            return
+        if not self.joined:
             return
         present, reaped = await self.presence.refresh(
             self.room_id, self.peer_id, self.limits.presence_ttl

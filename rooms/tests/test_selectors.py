@@ -93,6 +93,11 @@ def test_call_join_check_admits_members_of_open_rooms(room, member):
     assert grant.display_name == "Jun"
 
 
+def test_call_join_check_admits_a_member_with_one_query(room, member, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        selectors.call_join_check(slug=room.slug, user=member)
+
+
 @pytest.mark.parametrize(
     ("setup", "who", "reason"),
     [

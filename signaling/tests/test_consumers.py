@@ -16,7 +16,7 @@ from accounts.models import User
 from meet.asgi import application
 from rooms import services
 from rooms.models import Membership, Room
-from signaling import events, presence
+from signaling import consumers, events, presence
 from signaling.groups import room_group, user_group
 from signaling.presence import Entry, get_presence
 
@@ -93,7 +93,11 @@ async def test_locked_room_refuses_members_with_4423_but_admits_hosts(
     assert welcome["room"]["locked"] is True
 
 
-async def test_lock_after_connect_refuses_the_join(world: World, open_socket: Opener):
+async def test_lock_while_on_the_pre_join_screen_refuses_the_join(
+    world: World, open_socket: Opener, monkeypatch
+):
+    # The socket opened "long" ago (more than the 2 s its first check holds).
+    monkeypatch.setattr(consumers, "JOIN_CHECK_FRESH_FOR", 0.0)
     socket = await open_socket(world.alex, world.slug)
     await in_thread(services.room_set_locked, room=world.room, by=None, locked=True)
     await socket.send({"type": "join"})
@@ -620,6 +624,22 @@ async def test_no_join_is_closed_4408(world: World, open_socket: Opener, setting
     fast_timers(settings)
     socket = await open_socket(world.alex, world.slug)
     assert await socket.closed() == 4408
+
+
+async def test_a_pinging_socket_may_wait_on_the_pre_join_screen(
+    world: World, open_socket: Opener, settings
+):
+    """The call page opens its socket before Join is pressed and keeps it alive
+    with pings for as long as the person stays on the pre-join screen."""
+    fast_timers(settings)  # silent for 0.5 s: closed
+    socket = await open_socket(world.alex, world.slug)
+    for _ in range(6):  # 1.2 s in all, well past the timeout
+        await asyncio.sleep(0.2)
+        await socket.send({"type": "ping"})
+        await socket.expect("pong")
+    await socket.join()
+    assert socket.welcome["peers"] == []
+    await socket.disconnect()
 
 
 async def test_crashed_process_peers_are_reaped_and_announced_once(

@@ -29,7 +29,7 @@ def test_one_redis_only():
 
 def test_no_redis_means_in_memory():
     backend = channel_layers_for("", "pubsub", 60)["default"]["BACKEND"]
-    assert backend == "channels.layers.InMemoryChannelLayer"
+    assert backend == "signaling.layers.InMemoryChannelLayer"
 
 
 def settings_in_child(**env: str) -> str:
@@ -58,7 +58,7 @@ def test_environment_overrides_signaling_values_and_picks_pubsub_by_default():
     assert signaling["TICK"] == 0.25
     assert signaling["RATE"] == 80
     assert signaling["HEARTBEAT_TIMEOUT"] == 25
-    assert backend == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert backend == "signaling.layers.RedisPubSubChannelLayer"
 
 
 def test_unknown_layer_is_refused():

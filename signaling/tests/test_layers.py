@@ -1,0 +1,97 @@
+import asyncio
+
+import pytest
+from channels import layers
+from channels.layers import InMemoryChannelLayer as StockLayer
+
+from signaling.layers import InMemoryChannelLayer, OriginAwareShard, RedisPubSubChannelLayer
+
+
+async def test_relaying_does_not_sweep_every_channel_on_every_message(monkeypatch):
+    sweeps = []
+    monkeypatch.setattr(StockLayer, "_clean_expired", lambda self: sweeps.append(1))
+    layer = InMemoryChannelLayer()
+    for number in range(50):
+        await layer.send("specific.test!a", {"type": "peer.signal", "n": number})
+        assert (await layer.receive("specific.test!a"))["n"] == number
+    assert len(sweeps) == 1
+
+
+async def test_expired_messages_are_still_dropped_by_the_next_sweep(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(layers.time, "time", lambda: clock[0])
+    layer = InMemoryChannelLayer(expiry=60)
+    layer.sweep_interval = 0.0
+    await layer.send("specific.test!gone", {"type": "peer.signal"})
+    await layer.group_add("room.1", "specific.test!gone")
+    clock[0] += 61
+    await layer.send("specific.test!live", {"type": "peer.signal", "n": 1})
+    assert (await layer.receive("specific.test!live"))["n"] == 1
+    assert "specific.test!gone" not in layer.channels
+    assert "specific.test!gone" not in layer.groups.get("room.1", {})
+
+
+def two_processes(redis_url: str) -> tuple[RedisPubSubChannelLayer, RedisPubSubChannelLayer]:
+    """Two layer instances on one Redis behave like two server processes."""
+    config = {"hosts": [redis_url], "prefix": "test"}
+    return RedisPubSubChannelLayer(**config), RedisPubSubChannelLayer(**config)
+
+
+async def receive(layer, channel: str) -> dict:
+    return await asyncio.wait_for(layer.receive(channel), timeout=5)
+
+
+@pytest.mark.redis
+async def test_sends_between_consumers_of_one_process_skip_redis(redis_url, monkeypatch):
+    here, _ = two_processes(redis_url)
+    published = []
+
+    async def publish(self, channel, data):
+        published.append(channel)
+
+    monkeypatch.setattr(OriginAwareShard, "publish", publish)
+    channel = await here.new_channel()
+    await here.send(channel, {"type": "peer.signal", "text": "offer"})
+    assert (await receive(here, channel))["text"] == "offer"
+    assert published == []
+    await here.flush()
+
+
+@pytest.mark.redis
+async def test_group_message_reaches_every_member_once_in_either_process(redis_url):
+    here, elsewhere = two_processes(redis_url)
+    local, remote = await here.new_channel(), await elsewhere.new_channel()
+    await here.group_add("room.1", local)
+    await elsewhere.group_add("room.1", remote)
+    await here.group_send("room.1", {"type": "peer.joined", "n": 1})
+    await here.group_send("room.1", {"type": "peer.joined", "n": 2})
+    assert [(await receive(here, local))["n"] for _ in range(2)] == [1, 2]
+    assert [(await receive(elsewhere, remote))["n"] for _ in range(2)] == [1, 2]
+    # Our own group message came back from Redis too, and was not delivered twice.
+    await elsewhere.group_send("room.1", {"type": "peer.left", "n": 3})
+    assert (await receive(here, local))["n"] == 3
+    assert (await receive(elsewhere, remote))["n"] == 3
+    await here.flush()
+    await elsewhere.flush()
+
+
+@pytest.mark.redis
+async def test_a_newcomers_announcement_arrives_before_its_offer_in_both_processes(redis_url):
+    here, elsewhere = two_processes(redis_url)
+    newcomer, local_peer = await here.new_channel(), await here.new_channel()
+    remote_peer = await elsewhere.new_channel()
+    for layer, channel in ((here, newcomer), (here, local_peer), (elsewhere, remote_peer)):
+        await layer.group_add("room.1", channel)
+    await here.group_send("room.1", {"type": "peer.joined"})
+    await here.send(local_peer, {"type": "peer.signal"})
+    await here.send(remote_peer, {"type": "peer.signal"})
+    assert [(await receive(here, local_peer))["type"] for _ in range(2)] == [
+        "peer.joined",
+        "peer.signal",
+    ]
+    assert [(await receive(elsewhere, remote_peer))["type"] for _ in range(2)] == [
+        "peer.joined",
+        "peer.signal",
+    ]
+    await here.flush()
+    await elsewhere.flush()
