@@ -244,6 +244,16 @@ def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
 
 CHANNEL_LAYERS = channel_layers_for(REDIS_URL, CHANNEL_LAYER, CHANNEL_GROUP_EXPIRY)
 
+# allauth's rate limits (login attempts, password resets) live in the cache:
+# with several server processes it must be one they share.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Signaling and calls --------------------------------------------------------
 # Documented in docs/protocol.md; tests shorten the timers.
 SIGNALING: dict[str, int | float] = {
