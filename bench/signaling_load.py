@@ -977,7 +977,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="NAME=VALUE",
         help="extra environment for meet's daphne (settings experiments, e.g. "
-        "DATABASE_CONN_MAX_AGE=60); repeatable, recorded in the result",
+        "SIGNALING_TICK=2); repeatable, recorded in the result",
     )
     p.add_argument("--force", action="store_true", help="allow exceeding meet's rate limit")
     p.add_argument("--out", type=Path, help="result JSON path (default bench/results/...)")

@@ -125,7 +125,10 @@ ASGI_APPLICATION = "meet.asgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # Connections are not kept between requests on purpose: under ASGI Django
+        # holds one per async context, so a kept connection would be one per
+        # open call socket. Pool in front of PostgreSQL instead (PgBouncer).
+        conn_max_age=0,
     )
 }
 
