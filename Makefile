@@ -27,9 +27,10 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Test tools, plus the Socket.IO relay the signaling benchmark compares against
+# (its smoke test runs inside the network namespace, where npm cannot fetch).
 $(VENV)/.dev: requirements.txt requirements-dev.txt bench/node/package-lock.json | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	# The Socket.IO relay the signaling benchmark compares against (and its smoke test runs).
 	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $@ $(VENV)/.runtime
 
