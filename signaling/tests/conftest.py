@@ -13,7 +13,6 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from accounts.models import User
 from meet.asgi import application
@@ -21,6 +20,7 @@ from rooms import services
 from rooms.models import Membership, Room
 from signaling import presence
 from signaling.access import closes_connections
+from tests.sessions import session_for
 
 ORIGIN = b"http://testserver"
 # Generous: every wait ends as soon as the awaited frame arrives.
@@ -37,13 +37,6 @@ def fresh_signaling() -> Iterator[None]:
     yield
     channel_layers.backends.clear()
     presence._memory.clear()
-
-
-def session_for(user: User) -> str:
-    """A real signed-in session, as the login page would create."""
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
 
 
 @dataclass

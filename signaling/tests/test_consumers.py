@@ -19,8 +19,9 @@ from rooms.models import Membership, Room
 from signaling import consumers, events, presence
 from signaling.groups import room_group, user_group
 from signaling.presence import Entry, get_presence
+from tests.sessions import session_for
 
-from .conftest import WAIT, Closed, Opener, Socket, World, in_thread, session_for
+from .conftest import WAIT, Closed, Opener, Socket, World, in_thread
 
 OFFER_SDP = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 CANDIDATE = {

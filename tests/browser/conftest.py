@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.servers import DaphneServer, database_url_for_subprocess
+from tests.sessions import session_for
 
 pytestmark = pytest.mark.browser
 
@@ -104,9 +104,7 @@ def new_context(browser: Browser, artifacts_dir: Path, request: pytest.FixtureRe
         )
         context.errors = []  # type: ignore[attr-defined]
         if user is not None:
-            client = Client()
-            client.force_login(user)
-            session = client.cookies["sessionid"].value
+            session = session_for(user)
             context.add_cookies([{"name": "sessionid", "value": session, "url": server.url}])
 
         def watch(page: Page) -> None:

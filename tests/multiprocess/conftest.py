@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -22,6 +21,7 @@ from meet.settings import channel_layers_for
 from rooms import services
 from rooms.models import Membership, Room
 from tests.servers import DaphneServer, RedisServer, database_url_for_subprocess
+from tests.sessions import session_for
 
 LAYERS = ["core", "pubsub"]
 # Small timers so expiry is observable within a test (seconds).
@@ -101,12 +101,6 @@ def start_server(
     yield start
     for server in started:
         server.stop()
-
-
-def session_for(user: User) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
 
 
 @dataclass

@@ -11,8 +11,9 @@ import pytest
 
 from accounts.models import User
 from tests.servers import ROOT
+from tests.sessions import session_for
 
-from .conftest import Meeting, session_for
+from .conftest import Meeting
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.redis]
 
