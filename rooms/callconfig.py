@@ -95,6 +95,23 @@ STRINGS = {
     "shareStop": _("Stop sharing"),
     "raiseHand": _("Raise hand"),
     "lowerHand": _("Lower hand"),
+    "settings": _("Settings"),
+    "settingsClose": _("Close settings"),
+    "cameraChoiceWhileOff": _(
+        "Your camera is off. The camera chosen here is used when you turn it on."
+    ),
+    "cameraSwitchFailed": _(
+        "That camera could not be started. You are still using the previous one."
+    ),
+    "micSwitchFailed": _(
+        "That microphone could not be started. You are still using the previous one."
+    ),
+    "speakerSwitchFailed": _(
+        "Sound cannot be played on that speaker. The previous one is still used."
+    ),
+    "cameraLost": _("Your camera was disconnected."),
+    "micLost": _("Your microphone was disconnected. Choose another one in Settings to be heard."),
+    "micReplaced": _("Your microphone was disconnected. Now using: %(name)s"),
     "chatOpen": _("Open chat"),
     "chatClose": _("Close chat"),
     "invite": _("Copy invite link"),

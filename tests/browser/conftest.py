@@ -23,9 +23,14 @@ pytestmark = pytest.mark.browser
 
 # Required and sufficient for WebRTC with fake media on a loopback-only host:
 # auto-grant camera/microphone, synthesize them, and gather loopback candidates.
+# Three fake cameras, so that switching cameras mid-call is a real switch:
+# fake_device_0 (I420) and fake_device_2 (MJPEG) can be sent; fake_device_1 is
+# a depth camera (Y16) whose frames WebRTC cannot encode. The microphones are
+# always "Fake Default Audio Input", "Fake Audio Input 1" and "2", the
+# speakers "Fake Default Audio Output", "Fake Audio Output 1" and "2".
 CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
+    "--use-fake-device-for-media-stream=device-count=3",
     "--allow-loopback-in-peer-connection",
     "--disable-gpu",
     "--no-first-run",

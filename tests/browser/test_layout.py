@@ -32,6 +32,17 @@ FITS = """() => {
 }"""
 
 
+# The settings dialog and every picker in it are inside the window.
+DIALOG_FITS = """() => {
+    const inside = (r) => r.left >= 0 && r.top >= 0
+        && r.right <= window.innerWidth && r.bottom <= window.innerHeight;
+    const dialog = document.getElementById('settings');
+    const parts = [dialog, ...dialog.querySelectorAll('select, button')];
+    return parts.every((el) => inside(el.getBoundingClientRect()))
+        && document.scrollingElement.scrollWidth <= window.innerWidth;
+}"""
+
+
 def shoot(page: Page, artifacts_dir, name: str) -> None:
     shots = artifacts_dir / "screenshots"
     shots.mkdir(exist_ok=True)
@@ -83,6 +94,17 @@ def test_call_layout_at_phone_and_desktop_width(
     people[2].page.click("#ctl-camera")
     expect(first.locator('.tile[data-camera="false"]')).to_have_count(1)
     check_both_widths(first, artifacts_dir, f"{lang}-call-4")
+
+    first.click("#ctl-settings")
+    expect(first.locator("#settings")).to_be_visible()
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        first.set_viewport_size(size)
+        first.wait_for_timeout(150)
+        shoot(first, artifacts_dir, f"{lang}-settings-{label}")
+        assert first.evaluate(DIALOG_FITS) is True, label
+    first.keyboard.press("Escape")
+    expect(first.locator("#settings")).to_be_hidden()
+    first.set_viewport_size(DESKTOP)
 
     people[0].page.click("#ctl-chat")
     people[0].page.fill("#chat-input", "안녕하세요! Hello from Alex.")

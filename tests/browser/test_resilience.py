@@ -1,12 +1,17 @@
-"""The call survives losing the signaling server: reconnect, rejoin, media again."""
+"""The call survives losing the signaling server (reconnect, rejoin, media again)
+and losing one pair's connection (rebuilt, the other pairs untouched)."""
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.calls import (
     REMOTE_TILES,
     assert_media_flowing,
+    join,
     make_room,
+    open_call,
     start_call,
+    tile,
     wait_for_peers,
 )
 from tests.browser.conftest import CALL_TEST_ENV
@@ -73,4 +78,121 @@ def test_simultaneous_ice_restarts_from_both_sides_do_not_wedge_the_pair(
         )
     for page in pages:
         assert_media_flowing(page, peers=1)
+        assert page.context.errors == []
+
+
+# --- A pair whose connection is destroyed --------------------------------------------
+
+# A connection is named by the DTLS fingerprint in its local description: every
+# RTCPeerConnection has its own certificate, and the other end of the pair
+# sees the same fingerprint in its remote description.
+FINGERPRINT = """(sdp) => (/a=fingerprint:(\\S+ \\S+)/.exec(sdp || '') || [])[1] || null"""
+
+# Remember the live connections and log their state changes from now on.
+WATCH = f"""() => {{
+    const fingerprint = {FINGERPRINT};
+    window.__watched = window.__testPcs.filter((pc) => pc.connectionState !== 'closed');
+    window.__changes = {{}};
+    return window.__watched.map((pc) => {{
+        const mine = fingerprint(pc.localDescription.sdp);
+        window.__changes[mine] = [];
+        pc.addEventListener('connectionstatechange',
+            () => window.__changes[mine].push(pc.connectionState));
+        return {{ mine, theirs: fingerprint(pc.remoteDescription.sdp) }};
+    }});
+}}"""
+
+# The connections now: watched ones still open, new ones, and the changes seen.
+CONNECTIONS = f"""() => {{
+    const fingerprint = {FINGERPRINT};
+    const live = window.__testPcs.filter((pc) => pc.connectionState !== 'closed');
+    return {{
+        kept: window.__watched.filter((pc) => live.includes(pc))
+            .map((pc) => fingerprint(pc.localDescription.sdp)),
+        fresh: live.filter((pc) => !window.__watched.includes(pc))
+            .map((pc) => pc.connectionState),
+        changes: window.__changes,
+    }};
+}}"""
+
+CLOSE = f"""(mine) => window.__watched
+    .find((pc) => ({FINGERPRINT})(pc.localDescription.sdp) === mine).close()"""
+
+
+# A browser that follows the specification to the letter fires nothing at all
+# on the side whose connection was closed; Chromium closes its data channels
+# with it. This hides those `close` events from the page.
+NO_CLOSE_EVENTS = """
+(() => {
+  const create = RTCPeerConnection.prototype.createDataChannel;
+  RTCPeerConnection.prototype.createDataChannel = function (...args) {
+    const channel = create.apply(this, args);
+    const listen = channel.addEventListener.bind(channel);
+    channel.addEventListener = (type, ...rest) => type !== "close" && listen(type, ...rest);
+    return channel;
+  };
+})();
+"""
+
+
+@pytest.mark.parametrize("closing", ["polite", "impolite"])
+@pytest.mark.parametrize("events", ["chromium", "none"])
+def test_a_destroyed_connection_is_rebuilt_without_disturbing_the_other_pairs(
+    events, closing, call_server, new_context, make_user
+):
+    users = [make_user("minji", "민지"), make_user("alex", "Alex"), make_user("sora", "소라")]
+    room = make_room(users[0], members=users[1:])
+    pages = []
+    for user in users:
+        context = new_context(call_server, user)
+        if events == "none":
+            context.add_init_script(NO_CLOSE_EVENTS)
+        pages.append(open_call(context, room))
+        join(pages[-1])
+    for page in pages:
+        wait_for_peers(page, 2)
+        page.evaluate("() => { window.__sameDocument = true; }")
+    # The server makes the smaller peer id of a pair the polite side; a page's
+    # own id is the one the others show on its tile.
+    minji_id = tile(pages[1], "민지").get_attribute("data-peer-id")
+    alex_id = tile(pages[0], "Alex").get_attribute("data-peer-id")
+    polite, impolite = (0, 1) if minji_id < alex_id else (1, 0)
+    closer, other = (polite, impolite) if closing == "polite" else (impolite, polite)
+
+    watched = [page.evaluate(WATCH) for page in pages]
+    theirs = {pc["mine"] for pc in watched[other]}
+    pair = next(pc["mine"] for pc in watched[closer] if pc["theirs"] in theirs)
+    pages[closer].evaluate(CLOSE, pair)
+
+    # Both ends of the pair get a new connection and it connects.
+    for index in (closer, other):
+        pages[index].wait_for_function(
+            f"() => ({CONNECTIONS})().fresh.join() === 'connected'", timeout=20_000
+        )
+        wait_for_peers(pages[index], 2)
+    for page in pages:
+        assert_media_flowing(page, peers=2)
+    # The rebuilt pair's chat channel works too.
+    pages[closer].click("#ctl-chat")
+    pages[closer].fill("#chat-input", "다시 연결됐어요")
+    pages[closer].press("#chat-input", "Enter")
+    expect(pages[other].locator("#chat-log .chat-text")).to_have_text(["다시 연결됐어요"])
+
+    # The pairs with the third person were not disturbed: same connection
+    # objects on both ends, never a state change.
+    after = [page.evaluate(CONNECTIONS) for page in pages]
+    assert sorted(after[2]["kept"]) == sorted(pc["mine"] for pc in watched[2])
+    assert after[2]["fresh"] == []
+    third = {pc["mine"] for pc in watched[2]}
+    for index in (closer, other):
+        assert after[index]["fresh"] == ["connected"]
+        [kept] = after[index]["kept"]
+        assert {pc["theirs"] for pc in watched[index] if pc["mine"] == kept} <= third
+    for index, page_after in enumerate(after):
+        for pc in watched[index]:
+            if pc["mine"] in third or pc["theirs"] in third:
+                assert page_after["changes"][pc["mine"]] == [], (index, page_after)
+    for page in pages:
+        assert page.evaluate("() => window.__sameDocument") is True
+        expect(page.locator(REMOTE_TILES)).to_have_count(2)
         assert page.context.errors == []

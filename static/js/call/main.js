@@ -85,8 +85,12 @@ const MEDIA_PROBLEMS = {
 
 function refreshPreview() {
   me.camera = media.cameraOn;
-  // Without a microphone the others see this person as muted.
-  if (!media.audio) me.muted = true;
+  // Without a microphone the others see this person as muted, and one chosen
+  // later starts muted too, as the button says.
+  if (!media.audio) {
+    me.muted = true;
+    media.setMuted(true);
+  }
   ui.showPreview(media.preview, {
     camera: me.camera,
     muted: me.muted,
@@ -97,19 +101,36 @@ function refreshPreview() {
 
 let hasCameraDevice = false;
 
+/** The devices in use (or chosen, for a camera that is off), for the pickers. */
+function selectedDevices() {
+  const prefs = loadPrefs();
+  return {
+    videoinput: media.videoId || prefs.videoinput,
+    audioinput: media.audioId || prefs.audioinput,
+    audiooutput: ui.sinkId || prefs.audiooutput,
+  };
+}
+
 async function refreshDevices() {
   const lists = await media.devices();
   hasCameraDevice = lists.videoinput.length > 0;
-  const prefs = loadPrefs();
-  ui.setDevices(lists, {
-    videoinput: media.videoId || prefs.videoinput,
-    audioinput: media.audioId || prefs.audioinput,
-    audiooutput: prefs.audiooutput,
-  });
+  ui.setDevices(lists, selectedDevices());
+}
+
+let metering = false;
+
+/** Run the microphone level meter while it is on screen (pre-join, or the settings). */
+function startMeter() {
+  if (metering) return;
+  metering = true;
+  window.requestAnimationFrame(meterLoop);
 }
 
 function meterLoop() {
-  if (phase !== "prejoin") return;
+  if (phase !== "prejoin" && !ui.settingsOpen) {
+    metering = false;
+    return;
+  }
   ui.setLevel(media.level());
   window.requestAnimationFrame(meterLoop);
 }
@@ -133,7 +154,7 @@ async function prepare() {
   ui.setMediaNotice(notice);
   if (phase === "prejoin") ui.setJoinState("ready");
   ui.focusJoin();
-  window.requestAnimationFrame(meterLoop);
+  startMeter();
 }
 
 /**
@@ -166,17 +187,57 @@ ui.addEventListener("prejoin-camera", async () => {
   refreshPreview();
 });
 
-ui.addEventListener("device", async ({ detail }) => {
-  savePrefs({ [detail.kind]: detail.id });
+const SWITCH_FAILED = {
+  videoinput: "cameraSwitchFailed",
+  audioinput: "micSwitchFailed",
+  audiooutput: "speakerSwitchFailed",
+};
+/** The latest device request of each kind: only its outcome is shown. */
+const deviceRequests = { videoinput: 0, audioinput: 0, audiooutput: 0 };
+
+// A device picked on the pre-join screen or in the call's settings. Peers get
+// the new track through replaceTrack (media `track` event): no renegotiation.
+ui.addEventListener("device", async ({ detail: { kind, id } }) => {
+  const request = ++deviceRequests[kind];
   let problem = null;
-  if (detail.kind === "videoinput") problem = await media.useCamera(detail.id);
-  else if (detail.kind === "audioinput") problem = await media.useMicrophone(detail.id);
-  else ui.setSpeaker(detail.id);
-  if (problem) ui.setMediaNotice(t[MEDIA_PROBLEMS[problem]]);
-  refreshPreview();
+  if (kind === "videoinput") problem = await media.useCamera(id);
+  else if (kind === "audioinput") problem = await media.useMicrophone(id);
+  else if (!(await ui.setSpeaker(id))) problem = "failed";
+  if (request !== deviceRequests[kind]) return;
+  if (problem) {
+    // The old device is still in use, unless it could not be opened again.
+    const stillOn =
+      kind === "audiooutput" || (kind === "videoinput" ? media.cameraOn : !!media.audio);
+    const key = stillOn ? SWITCH_FAILED[kind] : MEDIA_PROBLEMS[problem];
+    showDeviceProblem(t[key]);
+  } else {
+    savePrefs({ [kind]: id });
+    showDeviceProblem(null);
+  }
+  ui.selectDevices(selectedDevices());
+  if (phase === "prejoin") refreshPreview();
+  else if (phase === "call") updateControls();
 });
 
+/**
+ * Explain a device problem where the person is looking (null clears it).
+ * @param {string|null} text
+ */
+function showDeviceProblem(text) {
+  if (phase === "prejoin") ui.setMediaNotice(text);
+  else if (ui.settingsOpen) ui.setSettingsError(text);
+  else if (text) ui.banner(text, { kind: "error" });
+}
+
 media.addEventListener("devices", () => {
+  refreshDevices();
+});
+
+media.addEventListener("lost", ({ detail: { kind, track } }) => {
+  let text = t.cameraLost;
+  if (kind === "audio") text = track ? format(t.micReplaced, { name: track.label }) : t.micLost;
+  if (phase === "prejoin") ui.setMediaNotice(text);
+  else if (phase === "call") ui.banner(text, { kind: "warning" });
   refreshDevices();
 });
 
@@ -320,7 +381,8 @@ signaling.addEventListener("closed", ({ detail: { code } }) => {
       phase = "prejoin";
       joinedOnce = false;
       ui.backToPrejoin(media.preview);
-      window.requestAnimationFrame(meterLoop);
+      refreshPreview();
+      startMeter();
     }
     ui.setPrejoinError(code === 4409 ? t.closedFull : t.closedLocked, { retry: true });
     ui.setJoinState("ready");
@@ -377,7 +439,20 @@ function updateSelfStream() {
 
 media.addEventListener("track", ({ detail: { kind, track } }) => {
   mesh.replaceTrack(kind, track).catch((error) => console.warn("meet: replaceTrack", error));
-  if (kind === "video" && phase === "call") updateSelfStream();
+  if (phase === "prejoin") {
+    refreshPreview();
+    return;
+  }
+  if (phase !== "call") return;
+  if (kind === "video") updateSelfStream();
+  // The camera or microphone went away on its own (unplugged, or a switch
+  // that could not reopen the old one): the others must not wait for it.
+  if (me.camera && !media.cameraOn && !media.screen) sendState({ camera: false });
+  if (!media.audio && !me.muted) {
+    media.setMuted(true);
+    sendState({ muted: true });
+  }
+  updateControls();
 });
 
 media.addEventListener("screen", ({ detail: { on } }) => {
@@ -393,7 +468,7 @@ ui.addEventListener("mic", () => {
 ui.addEventListener("camera", async () => {
   if (media.cameraOn) {
     await media.setCameraOn(false);
-    sendState({ camera: false });
+    if (me.camera) sendState({ camera: false });
     return;
   }
   const problem = await media.setCameraOn(true);
@@ -415,6 +490,12 @@ ui.addEventListener("screen", async () => {
 });
 
 ui.addEventListener("hand", () => sendState({ hand: !me.hand }));
+
+ui.addEventListener("settings", () => {
+  ui.openSettings();
+  refreshDevices();
+  startMeter();
+});
 
 ui.addEventListener("unlock-audio", () => ui.unlockAudio());
 

@@ -38,6 +38,9 @@ export function problemOf(error) {
  * - `track`: `detail` `{kind, track}`: what we send as `kind` changed (track may be null).
  * - `screen`: `detail` `{on}`: screen sharing started or stopped (also from the browser's own bar).
  * - `devices`: the list of devices changed.
+ * - `lost`: `detail` `{kind, track}`: the camera or microphone in use stopped on
+ *   its own (unplugged); for the microphone, `track` is the one now used
+ *   instead (null if none could be opened).
  */
 export class LocalMedia extends EventTarget {
   /**
@@ -60,6 +63,10 @@ export class LocalMedia extends EventTarget {
     this.analyser = null;
     this.audioContext = null;
     this.levelData = null;
+    /** Camera and microphone changes run one at a time, in the order asked. */
+    this.queues = { audio: Promise.resolve(), video: Promise.resolve() };
+    /** Set when leaving the call: nothing is opened any more. */
+    this.stopped = false;
     if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
       navigator.mediaDevices.addEventListener("devicechange", () =>
         this.dispatchEvent(new Event("devices")),
@@ -89,6 +96,28 @@ export class LocalMedia extends EventTarget {
     const constraints = { ...this.videoConstraints };
     if (deviceId) constraints.deviceId = exact ? { exact: deviceId } : { ideal: deviceId };
     return constraints;
+  }
+
+  /** @private */
+  request(kind, deviceId, exact = false) {
+    return kind === "audio"
+      ? this.audioRequest(deviceId, exact)
+      : this.videoRequest(deviceId, exact);
+  }
+
+  /**
+   * @private Run `task` after every earlier change of the same kind finished,
+   * so that, say, "camera off" pressed during a camera switch applies to the
+   * new camera instead of racing it.
+   * @template T
+   * @param {"audio"|"video"} kind
+   * @param {() => Promise<T>} task
+   * @returns {Promise<T>}
+   */
+  serial(kind, task) {
+    const run = this.queues[kind].then(task);
+    this.queues[kind] = run.catch(() => {});
+    return run;
   }
 
   /**
@@ -137,33 +166,52 @@ export class LocalMedia extends EventTarget {
 
   /** @private */
   setAudio(track) {
-    if (this.audio) {
-      this.preview.removeTrack(this.audio);
-      this.audio.stop();
+    // A device that finished opening after the call was left is not kept.
+    if (this.stopped && track) {
+      track.stop();
+      return;
     }
+    const old = this.audio;
     this.audio = track;
-    if (!track) return;
-    track.enabled = !this.muted;
-    this.audioId = track.getSettings().deviceId || "";
-    this.preview.addTrack(track);
+    if (track) {
+      track.enabled = !this.muted;
+      this.audioId = track.getSettings().deviceId || "";
+      this.preview.addTrack(track);
+      // An unplugged microphone ends its track: carry on with the default one.
+      track.addEventListener("ended", () => {
+        if (this.audio === track) this.microphoneLost(track);
+      });
+    }
+    if (old) {
+      this.preview.removeTrack(old);
+      old.stop();
+    }
     this.hookAnalyser();
     this.emitTrack("audio");
   }
 
   /** @private */
   setCamera(track) {
-    if (this.camera) {
-      this.preview.removeTrack(this.camera);
-      this.camera.stop();
+    if (this.stopped && track) {
+      track.stop();
+      return;
     }
+    const old = this.camera;
     this.camera = track;
     if (track) {
       this.videoId = track.getSettings().deviceId || this.videoId;
       this.preview.addTrack(track);
       // A camera unplugged mid-call ends its track: show it as "camera off".
       track.addEventListener("ended", () => {
-        if (this.camera === track) this.setCamera(null);
+        if (this.camera !== track) return;
+        this.setCamera(null);
+        this.dispatchEvent(new CustomEvent("lost", { detail: { kind: "video", track: null } }));
       });
+    }
+    // The old camera stops once the new one is in place: its light goes out.
+    if (old) {
+      this.preview.removeTrack(old);
+      old.stop();
     }
     if (!this.screen) this.emitTrack("video");
   }
@@ -202,60 +250,118 @@ export class LocalMedia extends EventTarget {
    * @param {boolean} on
    * @returns {Promise<MediaProblem>}
    */
-  async setCameraOn(on) {
-    if (!on) {
-      this.setCamera(null);
-      return null;
-    }
-    if (this.cameraOn) return null;
+  setCameraOn(on) {
+    return this.serial("video", async () => {
+      if (!on) {
+        if (this.camera) this.setCamera(null);
+        return null;
+      }
+      if (this.cameraOn) return null;
+      if (!LocalMedia.supported) return "unsupported";
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia({
+          video: this.videoRequest(this.videoId),
+        });
+        this.setCamera(stream.getVideoTracks()[0]);
+        return null;
+      } catch (error) {
+        return problemOf(error);
+      }
+    });
+  }
+
+  /**
+   * Switch to another camera. With the camera off (or showing a shared
+   * screen's place) the choice is only recorded for when it is turned on.
+   * On failure the camera in use stays.
+   * @param {string} deviceId
+   * @returns {Promise<MediaProblem>}
+   */
+  useCamera(deviceId) {
+    return this.serial("video", async () => {
+      if (!this.cameraOn) {
+        this.videoId = deviceId;
+        return null;
+      }
+      return this.switchDevice("video", deviceId);
+    });
+  }
+
+  /**
+   * Switch to another microphone (still muted if it was). On failure the
+   * microphone in use stays.
+   * @param {string} deviceId
+   * @returns {Promise<MediaProblem>}
+   */
+  useMicrophone(deviceId) {
+    return this.serial("audio", () => this.switchDevice("audio", deviceId));
+  }
+
+  /**
+   * @private Replace the camera or microphone with another device. The new
+   * one is opened while the old one still runs, so a failure leaves
+   * everything as it was, and peers get the new track (replaceTrack, through
+   * the `track` event) before the old one stops. Phones often cannot open a
+   * second camera at once ("busy"): then the old device is released first,
+   * and opened again if the new one still fails.
+   * @param {"audio"|"video"} kind
+   * @param {string} deviceId
+   * @returns {Promise<MediaProblem>}
+   */
+  async switchDevice(kind, deviceId) {
     if (!LocalMedia.supported) return "unsupported";
+    const current = kind === "audio" ? this.audio : this.camera;
+    if (current && current.readyState === "live" && current.getSettings().deviceId === deviceId) {
+      return null;
+    }
+    const install = (track) => (kind === "audio" ? this.setAudio(track) : this.setCamera(track));
+    const open = async (id) => {
+      const constraints = { [kind]: this.request(kind, id, true) };
+      return (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()[0];
+    };
+    let problem;
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        video: this.videoRequest(this.videoId),
-      });
-      this.setCamera(stream.getVideoTracks()[0]);
+      install(await open(deviceId));
       return null;
     } catch (error) {
-      return problemOf(error);
+      problem = problemOf(error);
+      if (problem !== "busy" || !current) return problem;
     }
+    const previous = current.getSettings().deviceId;
+    current.stop();
+    try {
+      install(await open(deviceId));
+      return null;
+    } catch (error) {
+      problem = problemOf(error);
+    }
+    try {
+      install(await open(previous));
+    } catch {
+      install(null);
+    }
+    return problem;
   }
 
-  /**
-   * Switch to another camera (only opens it if the camera is on).
-   * @param {string} deviceId
-   * @returns {Promise<MediaProblem>}
-   */
-  async useCamera(deviceId) {
-    this.videoId = deviceId;
-    if (!this.cameraOn) return null;
-    // Stop the old camera first: many phones cannot open two at once.
-    this.setCamera(null);
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        video: this.videoRequest(deviceId, true),
-      });
-      this.setCamera(stream.getVideoTracks()[0]);
-      return null;
-    } catch (error) {
-      return problemOf(error);
-    }
-  }
-
-  /**
-   * Switch to another microphone.
-   * @param {string} deviceId
-   * @returns {Promise<MediaProblem>}
-   */
-  async useMicrophone(deviceId) {
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        audio: this.audioRequest(deviceId, true),
-      });
-      this.setAudio(stream.getAudioTracks()[0]);
-      return null;
-    } catch (error) {
-      return problemOf(error);
-    }
+  /** @private The microphone in use ended on its own: open the default one. */
+  microphoneLost(track) {
+    this.serial("audio", async () => {
+      if (this.audio !== track) return;
+      let replacement = null;
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: this.audioRequest("") });
+        replacement = stream.getAudioTracks()[0];
+      } catch {
+        // No microphone left: the call goes on without one.
+      }
+      if (this.audio !== track) {
+        if (replacement) replacement.stop();
+        return;
+      }
+      this.setAudio(replacement);
+      const detail = { kind: "audio", track: replacement };
+      this.dispatchEvent(new CustomEvent("lost", { detail }));
+    });
   }
 
   /**
@@ -311,9 +417,10 @@ export class LocalMedia extends EventTarget {
 
   /** @private Feed the microphone into an analyser for the level meter. */
   hookAnalyser() {
+    if (this.source) this.source.disconnect();
+    this.source = null;
     if (!this.audio || typeof AudioContext === "undefined") return;
     if (!this.audioContext) this.audioContext = new AudioContext();
-    if (this.source) this.source.disconnect();
     this.source = this.audioContext.createMediaStreamSource(new MediaStream([this.audio]));
     if (!this.analyser) {
       this.analyser = this.audioContext.createAnalyser();
@@ -342,6 +449,7 @@ export class LocalMedia extends EventTarget {
 
   /** Stop every track (leaving the call). */
   stop() {
+    this.stopped = true;
     for (const track of [this.audio, this.camera, this.screen]) if (track) track.stop();
     this.audio = this.camera = this.screen = null;
     if (this.audioContext) this.audioContext.close().catch(() => {});

@@ -138,6 +138,13 @@ export class Peer extends EventTarget {
         this.dispatchEvent(new CustomEvent("channel-message", { detail: { data: event.data } }));
       }
     });
+    // Chromium closes the channels of a connection closed under us (no
+    // connectionstatechange fires for close()): the quickest sign it is gone.
+    // A channel closed by the other side (it rebuilt, or its connection died)
+    // needs nothing here: its new offer, or our ICE repair, follows.
+    channel.addEventListener("close", () => {
+      if (channel === this.channel) this.recoverClosed();
+    });
   }
 
   /** @private */
@@ -175,6 +182,14 @@ export class Peer extends EventTarget {
   /** @private */
   async apply(message) {
     if (this.closed) return;
+    if (this.pc.signalingState === "closed") {
+      // Our connection was closed under us (see recoverClosed). An offer from
+      // a new connection of theirs is answered from a new one of ours (the
+      // session check below); any other frame was meant for the dead pair.
+      const session = message.type === "offer" ? sdpSessionId(message.sdp) : "";
+      if (session && session !== this.remoteSession) this.build(false);
+      else if (this.recoverClosed()) return;
+    }
     if (message.type === "candidate") {
       await this.addCandidate(message.candidate);
       return;
@@ -272,7 +287,31 @@ export class Peer extends EventTarget {
       this.repair();
     } else if (state === "connecting" || state === "new") {
       this.setState(this.wasConnected ? "reconnecting" : "connecting");
+    } else if (state === "closed") {
+      // close() fires no event by the specification, but should a browser
+      // report it, this connection is gone: rebuild it.
+      this.recoverClosed();
     }
+  }
+
+  /**
+   * @private Our RTCPeerConnection was closed, but not by us (a rebuild or
+   * close() replaces or forgets it first): by the browser, or by anything else
+   * holding it. Nothing on it can be repaired: restartIce() would throw, and
+   * the impolite side would ignore the other side's ICE restart offers forever
+   * (a closed connection is never "stable", so every offer looks like glare).
+   * Rebuild now and offer, whichever side we are: the other side sees a new
+   * session id in our offer and rebuilds to answer; if it is offering an ICE
+   * restart at that moment, its old connection and that offer go away with
+   * its rebuild.
+   * @returns {boolean} whether the connection had to be rebuilt
+   */
+  recoverClosed() {
+    if (this.closed || !this.pc || this.pc.signalingState !== "closed") return false;
+    console.warn(`meet: the connection to ${this.id} was closed; rebuilding it`);
+    this.build(true);
+    this.setState(this.wasConnected ? "reconnecting" : "connecting");
+    return true;
   }
 
   /** @private */
@@ -298,7 +337,7 @@ export class Peer extends EventTarget {
    * any glare, and the polite side notices the new session and follows.
    */
   repair() {
-    if (this.closed) return;
+    if (this.closed || this.recoverClosed()) return;
     clearTimeout(this.repairTimer);
     const round = this.repairRound++;
     if (round === 0 && this.pc.remoteDescription) {

@@ -5,7 +5,7 @@
  * network itself.
  *
  * Intent events: `join`, `retry`, `device` ({kind, id}), `prejoin-mic`,
- * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `chat-toggle`,
+ * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`, `chat-toggle`,
  * `chat-send` ({text}), `invite`, `leave`, `end`, `kick` ({id}),
  * `rejoin`, `join-here`, `unlock-audio`.
  * @module
@@ -24,6 +24,22 @@ export function format(text, values = {}) {
 }
 
 const SELF = "self";
+
+/** The device pickers: the pre-join form's and the in-call settings' (select id, field id). */
+const PICKERS = {
+  videoinput: [
+    ["select-camera", "camera-field"],
+    ["settings-camera", "settings-camera-field"],
+  ],
+  audioinput: [
+    ["select-mic", "mic-field"],
+    ["settings-mic", "settings-mic-field"],
+  ],
+  audiooutput: [
+    ["select-speaker", "speaker-field"],
+    ["settings-speaker", "settings-speaker-field"],
+  ],
+};
 
 /** The call page. */
 export class CallUI extends EventTarget {
@@ -68,11 +84,11 @@ export class CallUI extends EventTarget {
       event.preventDefault();
       this.emit(this.$("join-button").dataset.retry ? "retry" : "join");
     });
-    for (const id of ["select-camera", "select-mic", "select-speaker"]) {
-      const select = this.$(id);
-      select.addEventListener("change", () =>
-        this.emit("device", { kind: select.dataset.kind, id: select.value }),
-      );
+    for (const [kind, pickers] of Object.entries(PICKERS)) {
+      for (const [id] of pickers) {
+        const select = this.$(id);
+        select.addEventListener("change", () => this.emit("device", { kind, id: select.value }));
+      }
     }
     click("prejoin-mic", "prejoin-mic");
     click("prejoin-camera", "prejoin-camera");
@@ -81,6 +97,7 @@ export class CallUI extends EventTarget {
     click("ctl-screen", "screen");
     click("ctl-hand", "hand");
     click("ctl-chat", "chat-toggle");
+    click("ctl-settings", "settings");
     click("chat-close", "chat-toggle");
     click("ctl-invite", "invite");
     click("ctl-leave", "leave");
@@ -95,6 +112,9 @@ export class CallUI extends EventTarget {
     input.setAttribute("aria-label", this.t.chatPlaceholder);
     this.$("chat-send").setAttribute("aria-label", this.t.chatSend);
     this.$("chat-close").setAttribute("aria-label", this.t.chatClose);
+    this.$("settings-close").setAttribute("aria-label", this.t.settingsClose);
+    this.$("settings-close").title = this.t.settingsClose;
+    this.$("settings-camera-hint").textContent = this.t.cameraChoiceWhileOff;
     this.$("chat-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.sendChat();
@@ -117,8 +137,18 @@ export class CallUI extends EventTarget {
       if (event.target.closest("[data-action=unlock-audio]")) this.emit("unlock-audio");
     });
     this.doc.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && !this.$("chat-panel").hidden) this.emit("chat-toggle");
+      // Escape in the settings dialog closes only the dialog (the browser does that).
+      if (event.key === "Escape" && !this.$("chat-panel").hidden && !this.settingsOpen) {
+        this.emit("chat-toggle");
+      }
     });
+    const settings = this.$("settings");
+    this.$("settings-close").addEventListener("click", () => settings.close());
+    // A click on the dimmed backdrop (the dialog box itself, outside its content) closes it.
+    settings.addEventListener("click", (event) => {
+      if (event.target === settings) settings.close();
+    });
+    settings.addEventListener("close", () => this.setSettingsError(null));
   }
 
   /** @private */
@@ -170,39 +200,53 @@ export class CallUI extends EventTarget {
   }
 
   /**
-   * Set the microphone level meter (0–1).
+   * Set the microphone level meters (0–1): pre-join and settings.
    * @param {number} level
    */
   setLevel(level) {
-    this.$("mic-level").style.transform = `scaleX(${level.toFixed(3)})`;
+    const transform = `scaleX(${level.toFixed(3)})`;
+    this.$("mic-level").style.transform = transform;
+    this.$("settings-mic-level").style.transform = transform;
   }
 
   /**
-   * Fill the device pickers.
+   * Fill the device pickers (pre-join and settings).
    * @param {{audioinput: MediaDeviceInfo[], videoinput: MediaDeviceInfo[], audiooutput: MediaDeviceInfo[]}} lists
    * @param {{audioinput?: string, videoinput?: string, audiooutput?: string}} selected
    */
   setDevices(lists, selected) {
-    const fill = (id, fieldId, devices, value) => {
-      const select = this.$(id);
-      select.replaceChildren();
-      devices.forEach((device, index) => {
-        const option = this.doc.createElement("option");
-        option.value = device.deviceId;
-        option.textContent = device.label || format(this.t.deviceFallback, { n: index + 1 });
-        select.append(option);
-      });
-      if (value && devices.some((device) => device.deviceId === value)) select.value = value;
-      this.$(fieldId).hidden = devices.length === 0;
-    };
-    fill("select-camera", "camera-field", lists.videoinput, selected.videoinput);
-    fill("select-mic", "mic-field", lists.audioinput, selected.audioinput);
-    fill(
-      "select-speaker",
-      "speaker-field",
-      this.canSetSink ? lists.audiooutput : [],
-      selected.audiooutput,
-    );
+    for (const [kind, pickers] of Object.entries(PICKERS)) {
+      // Speakers only where the page can choose one (HTMLMediaElement.setSinkId).
+      const devices = kind === "audiooutput" && !this.canSetSink ? [] : lists[kind];
+      for (const [id, fieldId] of pickers) {
+        const select = this.$(id);
+        select.replaceChildren();
+        devices.forEach((device, index) => {
+          const option = this.doc.createElement("option");
+          option.value = device.deviceId;
+          option.textContent = device.label || format(this.t.deviceFallback, { n: index + 1 });
+          select.append(option);
+        });
+        this.$(fieldId).hidden = devices.length === 0;
+      }
+    }
+    this.selectDevices(selected);
+  }
+
+  /**
+   * Show which devices are in use in every picker (after a switch, or a failed one).
+   * @param {{audioinput?: string, videoinput?: string, audiooutput?: string}} selected
+   */
+  selectDevices(selected) {
+    for (const [kind, pickers] of Object.entries(PICKERS)) {
+      const value = selected[kind];
+      for (const [id] of pickers) {
+        const select = /** @type {HTMLSelectElement} */ (this.$(id));
+        if (value && [...select.options].some((option) => option.value === value)) {
+          select.value = value;
+        }
+      }
+    }
   }
 
   /**
@@ -268,6 +312,7 @@ export class CallUI extends EventTarget {
 
   /** Back to the pre-join screen (the room was full). */
   backToPrejoin(stream) {
+    this.closeSettings();
     this.root.dataset.phase = "prejoin";
     this.$("incall").hidden = true;
     this.$("prejoin").hidden = false;
@@ -406,13 +451,55 @@ export class CallUI extends EventTarget {
   /**
    * Play remote audio on another output device (where the browser can).
    * @param {string} sinkId
+   * @returns {Promise<boolean>} false if it could not be used (the previous one stays)
    */
-  setSpeaker(sinkId) {
+  async setSpeaker(sinkId) {
+    if (!this.canSetSink) return false;
+    const previous = this.sinkId;
+    // Set first: a tile added meanwhile plays on the new speaker too.
     this.sinkId = sinkId;
-    if (!this.canSetSink) return;
-    for (const audio of this.doc.querySelectorAll(".tile-audio")) {
-      audio.setSinkId(sinkId).catch(() => {});
+    const audios = [...this.doc.querySelectorAll(".tile-audio")];
+    try {
+      await Promise.all(audios.map((audio) => audio.setSinkId(sinkId)));
+      return true;
+    } catch (error) {
+      console.warn("meet: could not use that speaker", error);
+      this.sinkId = previous;
+      await Promise.all(audios.map((audio) => audio.setSinkId(previous).catch(() => {})));
+      return false;
     }
+  }
+
+  // --- Settings (devices during the call) ------------------------------------------
+
+  /** Open the settings dialog (modal: focus stays inside, Escape closes it). */
+  openSettings() {
+    const dialog = /** @type {HTMLDialogElement} */ (this.$("settings"));
+    this.setSettingsError(null);
+    if (!dialog.open) dialog.showModal();
+    const first = dialog.querySelector(".field:not([hidden]) select");
+    if (first) first.focus();
+  }
+
+  /** Close the settings dialog. */
+  closeSettings() {
+    const dialog = /** @type {HTMLDialogElement} */ (this.$("settings"));
+    if (dialog.open) dialog.close();
+  }
+
+  /** Whether the settings dialog is open. */
+  get settingsOpen() {
+    return /** @type {HTMLDialogElement} */ (this.$("settings")).open;
+  }
+
+  /**
+   * Explain in the settings dialog why a device could not be used (null hides it).
+   * @param {string|null} text
+   */
+  setSettingsError(text) {
+    const error = this.$("settings-error");
+    error.hidden = !text;
+    error.textContent = text || "";
   }
 
   /** @private Autoplay with sound was refused: one click fixes it. */
@@ -438,6 +525,10 @@ export class CallUI extends EventTarget {
     this.pressed(this.$("ctl-screen"), state.screen, t.shareStop, t.shareStart);
     this.pressed(this.$("ctl-hand"), state.hand, t.lowerHand, t.raiseHand);
     this.pressed(this.$("ctl-chat"), state.chat, t.chatClose, t.chatOpen);
+    this.$("ctl-settings").setAttribute("aria-label", t.settings);
+    this.$("ctl-settings").title = t.settings;
+    // With the camera off, a camera picked in the settings waits for it to be on.
+    this.$("settings-camera-hint").hidden = state.camera;
     this.$("ctl-invite").setAttribute("aria-label", t.invite);
     this.$("ctl-invite").title = t.invite;
     this.$("ctl-leave").setAttribute("aria-label", t.leave);
@@ -548,6 +639,7 @@ export class CallUI extends EventTarget {
    * @param {{rejoin?: boolean, joinHere?: boolean, login?: string}} [actions]
    */
   showEnded(text, { rejoin = false, joinHere = false, login = "" } = {}) {
+    this.closeSettings();
     this.root.dataset.phase = "ended";
     this.clearTiles();
     this.$("prejoin").hidden = true;
