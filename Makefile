@@ -27,12 +27,14 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Test tools, plus the Socket.IO relay the signaling benchmark compares against
-# (its smoke test runs inside the network namespace, where npm cannot fetch).
-$(VENV)/.dev: requirements.txt requirements-dev.txt bench/node/package-lock.json | $(VENV)/bin/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt bench/node/node_modules/.package-lock.json | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $@ $(VENV)/.runtime
+
+# The Socket.IO relay the signaling benchmark compares against; its smoke test
+# runs inside the network namespace, where npm cannot fetch.
+bench/node/node_modules/.package-lock.json: bench/node/package-lock.json
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 
 # Chromium, coturn and redis-server for the browser, TURN and multi-process tests.
 sysdeps:
