@@ -122,6 +122,12 @@ export class Peer extends EventTarget {
         sendEncodings: [this.videoEncoding()],
       }).sender;
       this.openChannel();
+      // Start the offer now rather than from the negotiationneeded event: that
+      // event is a task queued behind whatever the page does next (building
+      // the call's tiles), and creating the offer can overlap with that work.
+      // The event then does not fire at all: by the time its task runs, the
+      // connection is busy with this offer, and the offer covers everything.
+      this.onNegotiationNeeded(pc);
     }
     this.armRepair();
   }
@@ -149,7 +155,8 @@ export class Peer extends EventTarget {
 
   /** @private */
   async onNegotiationNeeded(pc) {
-    if (pc !== this.pc) return;
+    // An offer already under way covers whatever asked for this one.
+    if (pc !== this.pc || this.makingOffer) return;
     try {
       this.makingOffer = true;
       await pc.setLocalDescription();
