@@ -9,6 +9,7 @@ import logging
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db.backends.utils import CursorWrapper
 from django.test import Client
 from django.urls import reverse
 
@@ -244,6 +245,38 @@ async def test_offer_answer_and_candidates_reach_only_their_addressee(
                       "usernameFragment": None},
     }  # fmt: skip
     assert await alex.nothing()
+
+
+async def test_relaying_never_queries_the_database(world: World, open_socket: Opener, monkeypatch):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+
+    # Every statement from any thread (the consumer's database work runs in
+    # asgiref's thread, where a per-connection wrapper would not see it).
+    statements: list[str] = []
+    for name in ("execute", "executemany"):
+        method = getattr(CursorWrapper, name)
+
+        def counted(self, sql, *args, _method=method, **kwargs):
+            statements.append(sql)
+            return _method(self, sql, *args, **kwargs)
+
+        monkeypatch.setattr(CursorWrapper, name, counted)
+    for _ in range(10):
+        await alex.send({"type": "offer", "to": host.peer, "sdp": OFFER_SDP})
+        assert (await host.expect("offer"))["from"] == alex.peer
+        await host.send({"type": "answer", "to": alex.peer, "sdp": "v=0\r\nanswer"})
+        assert (await alex.expect("answer"))["from"] == host.peer
+        await alex.send({"type": "candidate", "to": host.peer, "candidate": CANDIDATE})
+        assert (await host.expect("candidate"))["from"] == alex.peer
+        await host.send({"type": "ping"})
+        await host.expect("pong")
+    assert statements == []
+
+    # The counter does see the consumer's thread.
+    await in_thread(User.objects.count)
+    assert len(statements) == 1
 
 
 @pytest.mark.parametrize("target", ["nobody", "self", "departed"])
