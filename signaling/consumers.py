@@ -17,15 +17,17 @@ vanish:
   newcomer's ``peer.joined`` always reaches a peer before that newcomer's
   offer. A relay is one validation, one dict lookup and one channel-layer
   send of a frame the sender already serialized.
-- **One thing at a time per connection.** Channels dispatches a consumer's
-  messages one by one; the background ticker (timeouts, presence refresh,
-  re-checks) takes the same lock, so no handler ever races another.
+- **One thing at a time per connection.** Every handler runs under the
+  connection's lock: frames from the browser, channel-layer events (each
+  source in order, ``dispatch``) and the background ticker (timeouts,
+  presence refresh, re-checks), so no handler ever races another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import secrets
 import time
@@ -34,12 +36,14 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 
 from rooms.models import SLUG_LENGTH
 from rooms.selectors import JoinGrant, JoinRefused
 
 from . import access
+from .dispatch import dispatch_from
 from .events import session_fingerprint
 from .groups import room_group, user_group
 from .presence import Entry, Presence, get_presence
@@ -97,8 +101,19 @@ class CallConsumer(AsyncWebsocketConsumer):
         self.missing = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' ``AsyncConsumer.__call__``, with ``dispatch_from`` in place
+        of ``await_many_dispatch`` (one task per source, not per message)."""
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            sources.append(functools.partial(self.channel_layer.receive, self.channel_name))
         try:
-            await super().__call__(scope, receive, send)
+            await dispatch_from(sources, self.dispatch)
+        except StopConsumer:
+            pass
         finally:
             # However the consumer ends (even cancelled by the server), the
             # ticker must not outlive it.
