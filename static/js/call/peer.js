@@ -125,8 +125,8 @@ export class Peer extends EventTarget {
       // Start the offer now rather than from the negotiationneeded event: that
       // event is a task queued behind whatever the page does next (building
       // the call's tiles), and creating the offer can overlap with that work.
-      // The event then does not fire at all: by the time its task runs, the
-      // connection is busy with this offer, and the offer covers everything.
+      // If the event still fires while this offer is being made, it is
+      // ignored (makingOffer): this offer covers everything added above.
       this.onNegotiationNeeded(pc);
     }
     this.armRepair();
