@@ -176,7 +176,7 @@ def test_a_destroyed_connection_is_rebuilt_without_disturbing_the_other_pairs(
     pages[closer].click("#ctl-chat")
     pages[closer].fill("#chat-input", "다시 연결됐어요")
     pages[closer].press("#chat-input", "Enter")
-    expect(pages[other].locator("#chat-log .chat-text")).to_have_text(["다시 연결됐어요"])
+    expect(pages[other].locator("#chat-log .chat-message__text")).to_have_text(["다시 연결됐어요"])
 
     # The pairs with the third person were not disturbed: same connection
     # objects on both ends, never a state change.
