@@ -200,7 +200,8 @@ export class Peer extends EventTarget {
         performance.mark(`meet:offer-sent:${this.id}`);
       }
     } catch (error) {
-      console.warn("meet: could not create an offer", error);
+      // A connection replaced or closed meanwhile fails here; that is expected.
+      if (pc === this.pc && !this.closed) console.warn("meet: could not create an offer", error);
     } finally {
       this.makingOffer = false;
     }
