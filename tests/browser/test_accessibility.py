@@ -22,8 +22,11 @@ RUN_AXE = """async () => {
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => ({ id: v.id, impact: v.impact,
-                       nodes: v.nodes.slice(0, 5).map((n) => [n.target.join(' '), n.failureSummary]) }));
+        .map((v) => ({
+            id: v.id,
+            impact: v.impact,
+            nodes: v.nodes.slice(0, 5).map((n) => [n.target.join(' '), n.failureSummary]),
+        }));
 }"""
 
 
@@ -131,7 +134,8 @@ def test_a_whole_call_with_the_keyboard_alone(call_server, new_context, make_use
     page.keyboard.press("Enter")
     expect(other.locator("#chat-log .chat-message__text")).to_have_text(["키보드로 보냈어요"])
     # One unread message, in words, on the other side's chat control.
-    expect(other.locator("#ctl-chat")).to_have_attribute("aria-label", "Open chat (1 unread message)")
+    unread = "Open chat (1 unread message)"
+    expect(other.locator("#ctl-chat")).to_have_attribute("aria-label", unread)
 
     tab_to(page, "#ctl-leave")
     page.keyboard.press("Enter")

@@ -198,18 +198,25 @@ def test_a_destroyed_connection_is_rebuilt_without_disturbing_the_other_pairs(
         assert page.context.errors == []
 
 
-# Candidates addressed to the peer ids in window.__blockCandidatesTo never
-# leave the page: the pair's new connections can find no path, as behind a
-# network that drops their packets, while the signaling still works.
+# ICE candidates for the peer ids in window.__blockCandidatesTo never leave
+# the page, neither trickled nor inside an offer or answer: the pair's new
+# connections can find no path, as behind a network that drops their
+# packets, while the signaling still works.
 BLOCK_CANDIDATES = """
 (() => {
   const send = WebSocket.prototype.send;
   window.__blockCandidatesTo = new Set();
   WebSocket.prototype.send = function (data) {
-    try {
-      const frame = JSON.parse(data);
-      if (frame.type === "candidate" && window.__blockCandidatesTo.has(frame.to)) return;
-    } catch {}
+    let frame;
+    try { frame = JSON.parse(data); } catch { return send.call(this, data); }
+    if (window.__blockCandidatesTo.has(frame.to)) {
+      if (frame.type === "candidate") return;
+      if (frame.sdp) {
+        const lines = frame.sdp.split("\\r\\n");
+        frame.sdp = lines.filter((l) => !l.startsWith("a=candidate")).join("\\r\\n");
+        data = JSON.stringify(frame);
+      }
+    }
     return send.call(this, data);
   };
 })();
@@ -229,7 +236,7 @@ def test_a_pair_that_cannot_connect_says_so_and_retry_rebuilds_only_that_pair(
         join(pages[-1])
     for page in pages:
         wait_for_peers(page, 2)
-    minji, alex, sora = pages
+    minji, alex, _ = pages
     minji_id = tile(alex, "민지").get_attribute("data-peer-id")
     alex_id = tile(minji, "Alex").get_attribute("data-peer-id")
     minji.evaluate("(id) => window.__blockCandidatesTo.add(id)", alex_id)
