@@ -62,6 +62,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Pages that may open a signaling socket. Empty: the site's own origin plus
+# CSRF_TRUSTED_ORIGINS, as for forms (signaling/origin.py); set, exactly these.
+WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS")
 
 INSTALLED_APPS = [
     # daphne first: its runserver serves HTTP and WebSockets from one process.

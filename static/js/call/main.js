@@ -361,6 +361,7 @@ function removeParticipant(id, reason) {
 const CLOSE_MESSAGES = {
   4000: "closedKicked",
   4001: "closedReplaced",
+  4003: "closedOrigin",
   4400: "closedProtocol",
   4401: "closedLoggedOut",
   4403: "closedNotMember",
