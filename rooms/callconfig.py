@@ -183,6 +183,11 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "closedTooLarge": _("The connection was closed because a message was too large."),
     "closedLocked": _("The room is locked: only hosts can join right now."),
     "closedFlooding": _("The connection was closed because this page sent too many messages."),
+    "closedOrigin": _(
+        "The call server does not accept connections from this page's address. Open the "
+        "meeting from the site's usual address, or ask the administrator to check the "
+        "allowed origins (WS_ALLOWED_ORIGINS)."
+    ),
     "closedUnknown": _("The connection to the server was closed."),
 }
 

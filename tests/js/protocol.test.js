@@ -6,7 +6,9 @@ test("the server going away, restarting or timing an idle socket out reconnects"
   for (const code of [1001, 1005, 1006, 1011, 1012, 1013, 1014, 4408]) {
     assert.equal(shouldReconnect(code), true, String(code));
   }
-  for (const code of [1000, 4000, 4001, 4400, 4401, 4403, 4404, 4409, 4410, 4413, 4423, 4429]) {
+  for (const code of [
+    1000, 4000, 4001, 4003, 4400, 4401, 4403, 4404, 4409, 4410, 4413, 4423, 4429,
+  ]) {
     assert.equal(shouldReconnect(code), false, String(code));
   }
 });
@@ -38,6 +40,7 @@ test("each final code has its message; our own errors offer a reload", () => {
   const messages = {
     4000: "closedKicked",
     4001: "closedReplaced",
+    4003: "closedOrigin",
     4400: "closedProtocol",
     4403: "closedNotMember",
     4404: "closedNoRoom",

@@ -45,6 +45,7 @@ export const CloseCode = Object.freeze({
   BAD_GATEWAY: 1014,
   KICKED: 4000,
   REPLACED: 4001,
+  ORIGIN_REFUSED: 4003,
   PROTOCOL: 4400,
   NOT_SIGNED_IN: 4401,
   NOT_MEMBER: 4403,
@@ -112,6 +113,7 @@ export function shouldReconnect(code) {
 const MESSAGES = new Map([
   [CloseCode.KICKED, "closedKicked"],
   [CloseCode.REPLACED, "closedReplaced"],
+  [CloseCode.ORIGIN_REFUSED, "closedOrigin"],
   [CloseCode.PROTOCOL, "closedProtocol"],
   [CloseCode.NOT_SIGNED_IN, "closedLoggedOut"],
   [CloseCode.NOT_MEMBER, "closedNotMember"],
