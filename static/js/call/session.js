@@ -63,7 +63,7 @@ import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
  * }} SignalingLike
  */
 
-/** Players with no state yet show as "camera on, nothing else". */
+/** Someone whose state we do not know yet shows as "camera on, nothing else". */
 const DEFAULT_STATE = Object.freeze({ muted: false, camera: true, screen: false, hand: false });
 
 /**

@@ -21,6 +21,7 @@ import { EndedView } from "./ended.js";
 import { Grid, SELF } from "./grid.js";
 import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
+import { followSession } from "./session-view.js";
 import { SettingsDialog } from "./settings.js";
 
 /** @typedef {import("../session.js").CallSession} CallSession */
@@ -69,6 +70,10 @@ export class CallUI extends EventTarget {
     });
     this.ended = new EndedView(doc, t);
     this.levels = [byId(doc, "mic-level"), byId(doc, "settings-mic-level")];
+    /** Where "Sign in" goes (set by main from the configuration). */
+    this.loginUrl = "";
+    /** @type {MediaStream|null} the preview shown on the pre-join screen */
+    this.previewStream = null;
     /** @type {MediaState & {micAvailable: boolean}} */
     this.controlState = {
       muted: false,
@@ -148,93 +153,16 @@ export class CallUI extends EventTarget {
     this.settings.setCamera(this.controlState.camera);
   }
 
-  // --- Rendering the session ---------------------------------------------------
-
   /**
-   * Render everything the session reports, from now on.
+   * Render everything the session reports, from now on (session-view.js).
    * @param {CallSession} session
    */
   follow(session) {
-    const t = this.t;
-    const on = (/** @type {string} */ type, /** @type {(detail: any) => void} */ render) =>
-      session.addEventListener(type, (event) => render(/** @type {CustomEvent} */ (event).detail));
-    on("phase", ({ phase, previous, outcome }) =>
-      this.renderPhase(session, phase, previous, outcome),
-    );
-    on("participant-joined", ({ participant, announce }) => {
-      this.grid.add(participant.id, participant);
-      if (participant.stream) this.grid.setStream(participant.id, participant.stream);
-      if (announce) this.banner.show(format(t.peerJoined, { name: participant.name }));
-    });
-    on("participant-left", ({ participant, reason, announce }) => {
-      this.grid.remove(participant.id);
-      if (!announce || reason === "replaced") return;
-      const key = reason === "kicked" ? "peerKicked" : "peerLeft";
-      this.banner.show(format(t[key], { name: participant.name }));
-    });
-    on("participant-changed", ({ participant, change }) => {
-      /** @type {Participant} */
-      const p = participant;
-      if (change === "stream" && p.stream) this.grid.setStream(p.id, p.stream);
-      else this.grid.update(p.id, { state: p.state, connection: p.connection });
-      if (change === "connection" && p.connection === "connected") this.banner.hide("error");
-    });
-    on("self", ({ state }) => {
-      this.grid.update(SELF, { state });
-      Object.assign(this.controlState, state);
-      this.renderControls();
-    });
-    on("relay-problem", () =>
-      this.banner.show(t.relayUnreachable, { kind: "error", sticky: true }),
-    );
-    session.chat.addEventListener("message", (event) => {
-      const { message, index } = /** @type {CustomEvent} */ (event).detail;
-      this.chat.add(message, index);
-      if (!this.chat.isOpen && !message.mine)
-        this.controls.setUnread(this.controls.unreadCount + 1);
-    });
+    followSession(this, session);
   }
 
   /**
-   * @private
-   * @param {CallSession} session
-   * @param {string} phase
-   * @param {string} previous
-   * @param {Outcome|null} outcome
-   */
-  renderPhase(session, phase, previous, outcome) {
-    const t = this.t;
-    if (phase === "joining") {
-      this.prejoin.setError(null);
-      this.prejoin.setJoinState("joining");
-    } else if (phase === "reconnecting") {
-      this.banner.show(t.reconnecting, { kind: "warning", sticky: true });
-    } else if (phase === "call" && previous === "reconnecting") {
-      this.banner.hide("warning");
-      this.banner.show(t.reconnected);
-    } else if (phase === "call") {
-      this.enterCall(session);
-    } else if (phase === "refused" && outcome && outcome.kind === "refused") {
-      if (previous !== "joining") this.leaveCall();
-      this.prejoin.setError(t[outcome.message], { retry: true });
-      this.prejoin.setJoinState("ready");
-    } else if (phase === "ended" && outcome && outcome.kind === "ended") {
-      this.leaveCall();
-      this.root.dataset.phase = "ended";
-      this.prejoin.setShown(false);
-      this.ended.show(t[outcome.message], {
-        rejoin: outcome.rejoin,
-        joinHere: outcome.joinHere,
-        login: outcome.login ? this.loginUrl : "",
-      });
-    }
-  }
-
-  /** Where "Sign in" goes (set by main from the configuration). */
-  loginUrl = "";
-
-  /**
-   * @private
+   * Switch to the call view with our own tile.
    * @param {CallSession} session
    */
   enterCall(session) {
@@ -251,7 +179,7 @@ export class CallUI extends EventTarget {
     });
   }
 
-  /** @private Out of the call view (back to the pre-join screen or to the end). */
+  /** Out of the call view (back to the pre-join screen or to the end). */
   leaveCall() {
     this.settings.close();
     this.grid.setInCall(false);
@@ -261,8 +189,25 @@ export class CallUI extends EventTarget {
     this.prejoin.setShown(true, this.previewStream);
   }
 
-  /** @type {MediaStream|null} the preview shown on the pre-join screen */
-  previewStream = null;
+  /**
+   * Our own state changed: our tile and the controls follow.
+   * @param {MediaState} state
+   */
+  renderSelf(state) {
+    this.grid.update(SELF, { state });
+    Object.assign(this.controlState, state);
+    this.renderControls();
+  }
+
+  /**
+   * A chat message arrived (or was sent): into the log, and counted if unseen.
+   * @param {import("../chat.js").ChatMessage} message
+   * @param {number} index
+   */
+  addChatMessage(message, index) {
+    this.chat.add(message, index);
+    if (!this.chat.isOpen && !message.mine) this.controls.setUnread(this.controls.unreadCount + 1);
+  }
 
   // --- What main.js tells the page directly --------------------------------------
 
