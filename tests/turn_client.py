@@ -42,10 +42,22 @@ def xor_peer_address(ip: str, port: int = 9) -> bytes:
 class TurnClient:
     """One 5-tuple, so at most one allocation; ``close()`` when done."""
 
+    # Local ports this process has used: coturn may still hold an allocation
+    # for an earlier client's 5-tuple (a released one lingers, an expired
+    # credential's is never released), and reusing it answers 437
+    # (allocation mismatch). The kernel does reuse ephemeral UDP ports.
+    _used_ports: set[int] = set()
+
     def __init__(self, port: int, username: str, password: str, host: str = "127.0.0.1") -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        while True:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.connect((host, port))
+            local_port = self.sock.getsockname()[1]
+            if local_port not in TurnClient._used_ports:
+                break
+            self.sock.close()
+        TurnClient._used_ports.add(local_port)
         self.sock.settimeout(5)
-        self.sock.connect((host, port))
         self.username = username
         self.password = password
         self.realm: bytes | None = None
