@@ -1,4 +1,5 @@
 import asyncio
+from typing import Any
 
 import pytest
 from channels import layers
@@ -33,7 +34,7 @@ async def test_expired_messages_are_still_dropped_by_the_next_sweep(monkeypatch)
 
 def two_processes(redis_url: str) -> tuple[RedisPubSubChannelLayer, RedisPubSubChannelLayer]:
     """Two layer instances on one Redis behave like two server processes."""
-    config = {"hosts": [redis_url], "prefix": "test"}
+    config: dict[str, Any] = {"hosts": [redis_url], "prefix": "test"}
     return RedisPubSubChannelLayer(**config), RedisPubSubChannelLayer(**config)
 
 
