@@ -352,7 +352,10 @@ class Target:
                 env["CHANNEL_LAYER"] = self.conf["layer"]
             server = PinnedUvicorn if self.conf.get("server") == "uvicorn" else PinnedDaphne
             for _ in range(self.procs):
-                self.servers.append(server(self.workdir, env=env, cpus=cpus).start())
+                process = server(self.workdir, env=env, cpus=cpus)
+                if self.conf.get("root"):
+                    process.cwd = self.conf["root"]
+                self.servers.append(process.start())
         elif self.kind == "bare-python":
             self.servers.append(BareRelay(self.workdir, cpus=cpus).start())
         else:
@@ -1100,9 +1103,11 @@ def summarise(runs: list[dict], targets: list[str]) -> dict:
 
 def memory_twin(name: str) -> str | None:
     """The in-memory target with the same server as a Redis target."""
-    if "redis" not in name or "2proc" in name:
+    base, at, where = name.partition("@")
+    if "redis" not in base or "2proc" in base:
         return None
-    return "meet-memory-uvicorn" if name.endswith("-uvicorn") else "meet-memory"
+    twin = "meet-memory-uvicorn" if base.endswith("-uvicorn") else "meet-memory"
+    return twin + at + where
 
 
 def goals_for(summary: dict, name: str) -> list[dict]:
@@ -1238,12 +1243,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "SIGNALING_TICK=2); repeatable, recorded in the result",
     )
     p.add_argument("--force", action="store_true", help="allow exceeding meet's rate limit")
+    p.add_argument(
+        "--baseline",
+        metavar="CHECKOUT",
+        help="also run every meet target from this checkout (e.g. a git worktree of an "
+        "earlier commit), as <target>@baseline",
+    )
     p.add_argument("--out", type=Path, help="result JSON path (default bench/results/...)")
     args = p.parse_args(argv)
     names = [ALIASES.get(t.strip(), t.strip()) for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in names if t not in TARGETS]
     if unknown:
         p.error(f"unknown target(s): {', '.join(unknown)}")
+    if args.baseline:
+        # The same meet targets, served from another checkout (say, the commit
+        # before an optimisation), interleaved with the others in this run.
+        root = Path(args.baseline).resolve()
+        if not (root / "meet" / "asgi.py").exists():
+            p.error(f"--baseline {root}: not a meet checkout")
+        for name in [t for t in names if TARGETS[t]["kind"] == "meet"]:
+            TARGETS[f"{name}@baseline"] = {**TARGETS[name], "root": root}
+            names.append(f"{name}@baseline")
     args.targets = names
     try:
         args.server_env = dict(item.split("=", 1) for item in args.server_env)
