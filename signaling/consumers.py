@@ -160,7 +160,8 @@ class CallConsumer(Connection):
 
     async def disconnect(self, code: int) -> None:
         """The socket is gone: closed by the browser, lost, or closed by us.
-        A seat still held is given up and announced as ``left``."""
+        A seat still held is given up and announced as ``left`` (``timeout``
+        when the server gave up on a client that stopped reading, 4408)."""
         if self.swept:
             get_sweeper().discard(self)
         self.closing = True
@@ -169,7 +170,8 @@ class CallConsumer(Connection):
             try:
                 entry = await self.presence.leave(self.room_id, self.peer_id)
                 if entry is not None:
-                    await self.announce_left([entry], LeaveReason.LEFT)
+                    reason = LeaveReason.TIMEOUT if code == CloseCode.TIMEOUT else LeaveReason.LEFT
+                    await self.announce_left([entry], reason)
             except Exception:
                 logger.exception("signaling: leaving presence failed peer=%s", self.peer_id)
         for group in self.room_groups:
