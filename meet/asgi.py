@@ -12,13 +12,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meet.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from signaling.origin import OriginCheckMiddleware  # noqa: E402
 from signaling.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(websocket_application),
+        # The Origin is checked first: a foreign page's socket is closed
+        # before its cookies are read.
+        "websocket": OriginCheckMiddleware(websocket_application),
     }
 )

@@ -17,8 +17,9 @@ vanish:
   the ``join`` snapshot and kept current by ``peer.joined``/``peer.left``
   group events. Every sender's messages reach each peer in order, direct and
   group ones alike (``connection``), so a newcomer's ``peer.joined`` always
-  reaches a peer before that newcomer's offer. A relay is one validation, one
-  dict lookup and a frame serialized once: handed straight to the addressee
+  reaches a peer before that newcomer's offer (the browser relies on it and
+  drops frames from peers it was not told about). A relay is one validation,
+  one dict lookup and a frame serialized once: handed straight to the addressee
   when it lives in this process, else one channel-layer send.
 - **One thing at a time per connection.** Handlers that wait (join, leave,
   the periodic tick and re-check of the process's sweep) run under the

@@ -35,3 +35,17 @@ def test_processes_on_one_redis_share_the_cache_that_holds_login_rate_limits(red
 def test_without_redis_the_cache_is_the_process_own():
     backend = in_child("from django.conf import settings; print(settings.CACHES['default'])")
     assert "LocMemCache" in backend
+
+
+def test_origin_and_client_address_settings_come_from_the_environment():
+    printed = in_child(
+        "from django.conf import settings as s;"
+        "print(s.WS_ALLOWED_ORIGINS, s.ALLAUTH_TRUSTED_PROXY_COUNT,"
+        " s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER, s.INVITE_GUESS_LIMIT, s.INVITE_GUESS_WINDOW)",
+        WS_ALLOWED_ORIGINS="https://meet.example.com, http://localhost:8000",
+        TRUSTED_PROXY_COUNT="1",
+        TRUSTED_CLIENT_IP_HEADER="X-Real-IP",
+        INVITE_GUESS_LIMIT="5",
+        INVITE_GUESS_WINDOW="600",
+    )
+    assert printed == "['https://meet.example.com', 'http://localhost:8000'] 1 X-Real-IP 5 600"
