@@ -234,6 +234,22 @@ class PinnedDaphne(DaphneServer):
         return pin(self.cpus) + super().command()
 
 
+class PinnedUvicorn(PinnedDaphne):
+    """The same ASGI application under uvicorn with the ``websockets`` (sans-I/O)
+    WebSocket implementation and the stock asyncio loop (as the bare relay)."""
+
+    name = "uvicorn"
+
+    def command(self) -> list[str]:
+        return [
+            *pin(self.cpus),
+            sys.executable, "-m", "uvicorn", "meet.asgi:application",
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--ws", "websockets-sansio", "--loop", "asyncio", "--http", "h11",
+            "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+
+
 class PinnedRedis(RedisServer):
     def __init__(self, *args, cpus: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -60,6 +60,7 @@ from benchlib import (
     NodeRelay,
     PinnedDaphne,
     PinnedRedis,
+    PinnedUvicorn,
     fmt_spread,
     markdown_table,
     percentile,
@@ -72,19 +73,30 @@ from websockets.exceptions import ConnectionClosed
 
 TARGETS: dict[str, dict] = {
     "meet-memory": {"kind": "meet", "layer": None, "procs": 1},
+    "meet-memory-uvicorn": {"kind": "meet", "layer": None, "procs": 1, "server": "uvicorn"},
     "meet-redis-core": {"kind": "meet", "layer": "core", "procs": 1},
     "meet-redis-pubsub": {"kind": "meet", "layer": "pubsub", "procs": 1},
     "meet-redis-core-2proc": {"kind": "meet", "layer": "core", "procs": 2},
     "meet-redis-pubsub-2proc": {"kind": "meet", "layer": "pubsub", "procs": 2},
+    "meet-redis-pubsub-uvicorn": {
+        "kind": "meet",
+        "layer": "pubsub",
+        "procs": 1,
+        "server": "uvicorn",
+    },
     "bare-python": {"kind": "bare-python", "procs": 1},
     "bare-node": {"kind": "bare-node", "procs": 1},
 }
 ALIASES = {"meet-redis-2proc": "meet-redis-core-2proc", "meet-redis": "meet-redis-core"}
-PHASES = ("idle", "storm", "fixed", "saturate")
+PHASES = ("idle", "storm", "fixed", "saturate", "unicast")
 # One negotiation between two peers is an offer, an answer and a few trickled
 # candidates each way: 8 candidates in 10 messages.
 KIND_CYCLE = ("offer", "answer", *["candidate"] * 8)
+# The unicast phase sends nothing but (padded, about 1 KB) candidates.
+UNICAST_CYCLE = ("candidate-1k",)
 MARK = "x-bench:"
+# Pads the unicast phase's candidate frame to about 1 KB on the wire.
+CANDIDATE_1K_PAD = 800
 BMARK = MARK.encode()
 NS = 1_000_000_000
 
@@ -292,10 +304,20 @@ def frame_templates(proto: str) -> dict[str, tuple[bytes, bytes, bytes]]:
                 "usernameFragment": "aB3d",
             }
         },
+        # The marker first, then an extension attribute that pads the frame
+        # to about 1 KB (the candidate string stays under MAX_CANDIDATE).
+        "candidate-1k": {
+            "candidate": {
+                "candidate": CANDIDATE + " @@MARK@@ x-pad " + "p" * CANDIDATE_1K_PAD,
+                "sdpMid": "0",
+                "sdpMLineIndex": 0,
+                "usernameFragment": "aB3d",
+            }
+        },
     }
     out = {}
     for kind, payload in payloads.items():
-        head, tail = _split_json(payload, proto, kind)
+        head, tail = _split_json(payload, proto, kind.removesuffix("-1k"))
         middle, _, end = tail.partition("@@TO@@")
         out[kind] = (head.encode(), middle.encode(), end.encode())
     return out
@@ -328,8 +350,12 @@ class Target:
                 self.redis = PinnedRedis(self.workdir, cpus=self.args.redis_cpus).start()
                 env["REDIS_URL"] = self.redis.url
                 env["CHANNEL_LAYER"] = self.conf["layer"]
+            server = PinnedUvicorn if self.conf.get("server") == "uvicorn" else PinnedDaphne
             for _ in range(self.procs):
-                self.servers.append(PinnedDaphne(self.workdir, env=env, cpus=cpus).start())
+                process = server(self.workdir, env=env, cpus=cpus)
+                if self.conf.get("root"):
+                    process.cwd = self.conf["root"]
+                self.servers.append(process.start())
         elif self.kind == "bare-python":
             self.servers.append(BareRelay(self.workdir, cpus=cpus).start())
         else:
@@ -452,7 +478,10 @@ async def phase_idle(run: Run, target: Target, args: argparse.Namespace, rep: in
     await asyncio.sleep(1.0)
     before = sum(rss_bytes(pid) for pid in target.server_pids)
     redis_before = sum(rss_bytes(pid) for pid in target.redis_pids)
+    joining = CpuMeter(target.server_pids).start()
     await open_and_join(rooms)
+    join_cores = joining.stop()
+    join_wall = time.monotonic() - joining.t0
     cpu = CpuMeter(target.server_pids).start()
     redis_cpu = CpuMeter(target.redis_pids).start()
     await asyncio.sleep(args.idle_seconds)
@@ -473,6 +502,10 @@ async def phase_idle(run: Run, target: Target, args: argparse.Namespace, rep: in
         else None,
         "server_cpu_cores": server_cpu,
         "redis_cpu_cores": r_cpu if target.redis_pids else None,
+        # Server CPU per connect + join while the sockets opened (at most 50
+        # handshakes at a time, room by room).
+        "join_cpu_ms": join_cores * join_wall / len(clients) * 1000,
+        "join_seconds": join_wall,
     }
 
 
@@ -508,6 +541,7 @@ async def phase_storm(run: Run, target: Target, args: argparse.Namespace, rep: i
         # full (retried by TCP after ~1 s): a backlog problem, not a slow server.
         "listen_overflows": benchlib.listen_overflows() - overflows,
         "server_cpu_cores": server_cpu,
+        "join_cpu_ms": server_cpu * wall / len(clients) * 1000,
     }
 
 
@@ -519,6 +553,7 @@ async def drive(
     seconds: float,
     on_measure_start,
     warmup: float,
+    kinds: tuple[str, ...] = KIND_CYCLE,
 ) -> tuple[float, float]:
     """Open-loop sender for the fixed-rate phase: message i is due at
     t0 + i/rate, whatever happened to the earlier ones. Each message carries
@@ -545,7 +580,7 @@ async def drive(
                 on_measure_start()
             sched = t0 + int(i * period)
             sender, peer = pairs[i % npairs]
-            kind = KIND_CYCLE[(i // npairs) % 10]
+            kind = kinds[(i // npairs) % len(kinds)]
             i += 1
             sent_in_batch += 1
             ws = sender.ws
@@ -776,6 +811,123 @@ async def phase_traffic(
     }
 
 
+def unicast_pairs(rooms: list[list[Client]]) -> list[tuple[Client, bytes]]:
+    """Each member sends to one fixed room-mate (0 <-> 1, 2 <-> 3), interleaved
+    across rooms."""
+    per_room = []
+    for members in rooms:
+        mine = []
+        for i, client in enumerate(members):
+            partner = members[i ^ 1] if (i ^ 1) < len(members) else members[0]
+            if partner is not client and partner.peer:
+                mine.append((client, partner.peer.encode()))
+        per_room.append(mine)
+    pairs = []
+    for column in itertools.zip_longest(*per_room):
+        pairs.extend(p for p in column if p is not None)
+    return pairs
+
+
+async def unicast_step(
+    run: Run,
+    target: Target,
+    pairs: list[tuple[Client, bytes]],
+    templates: dict[str, tuple[bytes, bytes, bytes]],
+    rate: float,
+    args: argparse.Namespace,
+) -> dict:
+    """One open-loop step of the unicast ramp at ``rate`` messages/s."""
+    phase = run.phase = Phase("unicast")
+    meters: dict = {}
+
+    def measure_start() -> None:
+        meters["server"] = CpuMeter(target.server_pids).start()
+        meters["client"] = CpuMeter([], own=True).start()
+        meters["sent0"] = phase.sent
+        meters["t0"] = now_ns()
+
+    await drive(
+        run, pairs, templates, rate, args.step_seconds, measure_start, args.step_warmup,
+        kinds=UNICAST_CYCLE,
+    )  # fmt: skip
+    window_s = (now_ns() - meters["t0"]) / NS
+    server_cpu = meters["server"].stop()
+    client_cpu = meters["client"].stop()
+    sent_in_window = phase.sent - meters["sent0"]
+    deadline = time.monotonic() + 1.0
+    while phase.delivered < phase.sent and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+    delivered = phase.measured_delivered
+    lat_ms = [v / 1e6 for v in phase.latencies]
+    p99 = percentile(lat_ms, 99)
+    delivered_rate = delivered / window_s if window_s > 0 else 0.0
+    ok = (
+        p99 is not None
+        and p99 <= args.max_p99_ms
+        and delivered >= 0.95 * sent_in_window
+        and delivered_rate >= 0.95 * rate
+    )
+    return {
+        "offered_rate": rate,
+        "sent": sent_in_window,
+        "delivered": delivered,
+        "delivered_rate": delivered_rate,
+        "p50_ms": percentile(lat_ms, 50),
+        "p99_ms": p99,
+        "from_schedule_p99_ms": percentile([v / 1e6 for v in phase.sched_latencies], 99),
+        "server_cpu_cores": server_cpu,
+        "server_cpu_us_per_msg": server_cpu * window_s / delivered * 1e6 if delivered else None,
+        "client_cpu_cores": client_cpu,
+        "client_bound": client_cpu > 0.9,
+        "errors": dict(phase.errors),
+        "sustained": ok,
+    }
+
+
+async def phase_unicast(run: Run, target: Target, args: argparse.Namespace, rep: int) -> dict:
+    """1 KB candidates, each socket to one peer, at rising open-loop rates:
+    the highest rate with p99 <= --max-p99-ms and >= 95 % delivered is the
+    maximum sustainable rate; then one step at half of it."""
+    count = args.unicast_rooms
+    rooms = make_clients(run, target.rooms("unicast", count, args.size, rep))
+    clients = [c for members in rooms for c in members]
+    await open_and_join(rooms)
+    await asyncio.sleep(0.5)
+    pairs = unicast_pairs(rooms)
+    templates = frame_templates(target.proto)
+    cap = len(pairs) * args.per_conn_rate
+    steps = []
+    best = None
+    for rate in args.unicast_rates:
+        if rate > cap and not args.force:
+            break
+        step = await unicast_step(run, target, pairs, templates, rate, args)
+        steps.append(step)
+        await settle(target, limit=10)
+        if not step["sustained"]:
+            break
+        best = step
+    half = None
+    if best is not None:
+        half = await unicast_step(run, target, pairs, templates, best["offered_rate"] / 2, args)
+    at_ref = next((s for s in steps if s["offered_rate"] == args.unicast_cpu_rate), None)
+    closed = Counter(c.close_code for c in clients if c.close_code is not None)
+    await close_all(clients)
+    return {
+        "connections": len(clients),
+        "steps": steps,
+        "max_sustainable_rate": best["offered_rate"] if best else None,
+        # The ramp stopped at the highest rate offered without failing: a bound.
+        "max_is_bound": bool(best) and best is steps[-1],
+        "max_client_bound": bool(best and best["client_bound"]),
+        "half_max": half,
+        "p99_ms_at_half_max": half["p99_ms"] if half else None,
+        "cpu_rate": args.unicast_cpu_rate,
+        "server_cpu_us_per_msg_at_cpu_rate": at_ref["server_cpu_us_per_msg"] if at_ref else None,
+        "closed_codes": {str(k): v for k, v in closed.items()},
+    }
+
+
 PROFILE_FORMATS = {"svg": "flamegraph", "json": "speedscope", "txt": "raw"}
 
 
@@ -835,7 +987,11 @@ async def run_target(target: Target, args: argparse.Namespace, rep: int) -> dict
             run.phase = Phase(name)
             print(f"  {target.name} rep {rep}: {name}", file=sys.stderr, flush=True)
             profiler = None
-            if args.profile and name in args.profile_phases and name in {"idle", "storm"}:
+            if (
+                args.profile
+                and name in args.profile_phases
+                and name in {"idle", "storm", "unicast"}
+            ):
                 profiler = start_profiler(target, args, rep, name)
                 await asyncio.sleep(1)  # attached before the phase starts
             # (fixed and saturate start their profiler when measuring starts)
@@ -843,6 +999,8 @@ async def run_target(target: Target, args: argparse.Namespace, rep: int) -> dict
                 result[name] = await phase_idle(run, target, args, rep)
             elif name == "storm":
                 result[name] = await phase_storm(run, target, args, rep)
+            elif name == "unicast":
+                result[name] = await phase_unicast(run, target, args, rep)
             else:
                 result[name] = await phase_traffic(run, target, args, rep, name == "saturate")
             profiler_stop(profiler)
@@ -871,7 +1029,39 @@ METRICS = [
     ("join storm: handshakes dropped by a full listen queue", "storm", "listen_overflows", 0),
     ("RSS KiB per idle socket", "idle", "rss_per_socket_kib", 1),
     ("server CPU (cores) idle", "idle", "server_cpu_cores", 3),
+    ("server CPU ms per connect + join", "idle", "join_cpu_ms", 2),
+    ("server CPU µs per message, fixed rate", "fixed", "server_cpu_us_per_msg", 1),
+    ("unicast: max sustainable msgs/s", "unicast", "max_sustainable_rate", 0),
+    (
+        "unicast: server CPU µs per 1 KB candidate",
+        "unicast",
+        "server_cpu_us_per_msg_at_cpu_rate",
+        1,
+    ),
+    ("unicast: p99 ms at half the max", "unicast", "p99_ms_at_half_max", 2),
 ]
+
+# The aims of the signaling issue, each a ratio of medians within one run:
+# (label, phase.key, baseline target, comparison, bound). A baseline of None
+# makes the bound absolute; "memory" compares a Redis target with the same
+# server on the in-memory layer.
+GOALS = [
+    ("CPU per relayed 1 KB candidate, unicast", "unicast.server_cpu_us_per_msg_at_cpu_rate",
+     "bare-python", "<=", 1.3),
+    ("CPU per relayed message, the mix (saturation)", "saturate.server_cpu_us_per_msg",
+     "bare-python", "<=", 1.3),
+    ("max sustainable msgs/s, unicast", "unicast.max_sustainable_rate", "bare-node", ">=", 0.8),
+    ("p99 ms at half of its own max", "unicast.p99_ms_at_half_max", None, "<=", 10.0),
+    ("CPU per connect + join", "idle.join_cpu_ms", "bare-python", "<=", 3.0),
+    ("join storm p99", "storm.p99_ms", "bare-python", "<=", 2.0),
+    ("join storm: failed or dropped handshakes", "storm.dropped", None, "<=", 0),
+    ("2,000 idle sockets: server cores", "idle.server_cpu_cores", None, "<=", 0.03),
+    ("2,000 idle sockets: RSS KiB per socket", "idle.rss_per_socket_kib", None, "<=", 25.0),
+    ("Redis: CPU per message (saturation) vs in-memory", "saturate.server_cpu_us_per_msg",
+     "memory", "<=", 1.2),
+    ("Redis: max sustainable msgs/s vs in-memory", "unicast.max_sustainable_rate",
+     "memory", ">=", 1 / 1.2),
+]  # fmt: skip
 
 
 def summarise(runs: list[dict], targets: list[str]) -> dict:
@@ -885,6 +1075,14 @@ def summarise(runs: list[dict], targets: list[str]) -> dict:
         summary[name]["unsaturated_reps"] = sum(
             1 for r in mine if "saturate" in r and not r["saturate"]["saturated"]
         )
+        summary[name]["storm.dropped"] = spread(
+            (r["storm"]["joins"] - r["storm"]["ok"]) + r["storm"]["listen_overflows"]
+            for r in mine
+            if "storm" in r
+        )
+        summary[name]["unicast_bound_reps"] = sum(
+            1 for r in mine if r.get("unicast", {}).get("max_is_bound")
+        )
     for base in ("bare-python", "bare-node"):
         if base not in summary:
             continue
@@ -897,7 +1095,44 @@ def summarise(runs: list[dict], targets: list[str]) -> dict:
                 theirs = summary[base][f"{phase}.{key}"]["median"]
                 ratios[f"{phase}.{key}"] = ours / theirs if ours and theirs else None
             summary[name][f"ratio_to_{base}"] = ratios
+    for name in targets:
+        if not name.startswith("bare-"):
+            summary[name]["goals"] = goals_for(summary, name)
     return summary
+
+
+def memory_twin(name: str) -> str | None:
+    """The in-memory target with the same server as a Redis target."""
+    base, at, where = name.partition("@")
+    if "redis" not in base or "2proc" in base:
+        return None
+    twin = "meet-memory-uvicorn" if base.endswith("-uvicorn") else "meet-memory"
+    return twin + at + where
+
+
+def goals_for(summary: dict, name: str) -> list[dict]:
+    out = []
+    for label, key, base, op, bound in GOALS:
+        if base == "memory":
+            base = memory_twin(name)
+            if base is None:
+                continue
+        elif base is not None and "redis" in name:
+            continue  # Redis targets are held to the in-memory figures
+        elif base is None and "redis" in name:
+            continue
+        ours = summary[name].get(key, {}).get("median")
+        if base is None:
+            value = ours
+        else:
+            theirs = summary.get(base, {}).get(key, {}).get("median")
+            value = ours / theirs if ours is not None and theirs else None
+        met = None if value is None else (value <= bound if op == "<=" else value >= bound)
+        out.append(
+            {"goal": label, "key": key, "baseline": base, "value": value, "op": op,
+             "bound": bound, "met": met}
+        )  # fmt: skip
+    return out
 
 
 def markdown(summary: dict, targets: list[str]) -> str:
@@ -926,6 +1161,21 @@ def markdown(summary: dict, targets: list[str]) -> str:
     if ratio_rows:
         text += "\n\nRatios of medians (meet ÷ bare relay):\n\n"
         text += markdown_table(["figure", *meets], ratio_rows)
+    goal_rows = []
+    for t in meets:
+        for goal in summary[t].get("goals", []):
+            value = goal["value"]
+            shown = (
+                "–" if value is None else (f"{value:.2f}×" if goal["baseline"] else f"{value:.3g}")
+            )
+            verdict = {True: "met", False: "not met", None: "–"}[goal["met"]]
+            bound = f"{goal['op']} {goal['bound']:.3g}" + ("×" if goal["baseline"] else "")
+            goal_rows.append(
+                [t, goal["goal"], goal["baseline"] or "absolute", shown, bound, verdict]
+            )
+    if goal_rows:
+        text += "\n\nAims (ratios of medians in this run):\n\n"
+        text += markdown_table(["target", "aim", "against", "value", "bound", ""], goal_rows)
     return text
 
 
@@ -953,7 +1203,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sat-rooms", type=int, default=150, help="rooms for the saturate phase")
     p.add_argument("--window", type=int, default=8, help="saturate: messages in flight per sender")
     p.add_argument("--storm", type=int, default=200, help="simultaneous joins")
-    p.add_argument("--idle", type=int, default=1000, help="idle sockets for RSS per socket")
+    p.add_argument("--idle", type=int, default=2000, help="idle sockets for RSS per socket")
+    p.add_argument("--unicast-rooms", type=int, default=150, help="rooms for the unicast ramp")
+    p.add_argument(
+        "--unicast-rates",
+        default="2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,22000,24000",
+        help="offered rates of the unicast ramp, messages/s, rising",
+    )
+    p.add_argument(
+        "--unicast-cpu-rate", type=float, default=2000,
+        help="the ramp step whose CPU per message is reported (every target sustains it)",
+    )  # fmt: skip
+    p.add_argument("--step-seconds", type=float, default=5, help="measured seconds per step")
+    p.add_argument("--step-warmup", type=float, default=1, help="unmeasured seconds per step")
+    p.add_argument("--max-p99-ms", type=float, default=100, help="sustainable: p99 at most")
     p.add_argument("--idle-seconds", type=float, default=25)
     p.add_argument("--server-cpus", default="0", help="taskset CPU list for the servers")
     p.add_argument("--redis-cpus", default="0", help="taskset CPU list for redis-server")
@@ -980,18 +1243,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "SIGNALING_TICK=2); repeatable, recorded in the result",
     )
     p.add_argument("--force", action="store_true", help="allow exceeding meet's rate limit")
+    p.add_argument(
+        "--baseline",
+        metavar="CHECKOUT",
+        help="also run every meet target from this checkout (e.g. a git worktree of an "
+        "earlier commit), as <target>@baseline",
+    )
     p.add_argument("--out", type=Path, help="result JSON path (default bench/results/...)")
     args = p.parse_args(argv)
     names = [ALIASES.get(t.strip(), t.strip()) for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in names if t not in TARGETS]
     if unknown:
         p.error(f"unknown target(s): {', '.join(unknown)}")
+    if args.baseline:
+        # The same meet targets, served from another checkout (say, the commit
+        # before an optimisation), interleaved with the others in this run.
+        root = Path(args.baseline).resolve()
+        if not (root / "meet" / "asgi.py").exists():
+            p.error(f"--baseline {root}: not a meet checkout")
+        for name in [t for t in names if TARGETS[t]["kind"] == "meet"]:
+            TARGETS[f"{name}@baseline"] = {**TARGETS[name], "root": root}
+            names.append(f"{name}@baseline")
     args.targets = names
     try:
         args.server_env = dict(item.split("=", 1) for item in args.server_env)
     except ValueError:
         p.error("--server-env takes NAME=VALUE")
     args.phases = [x.strip() for x in args.phases.split(",") if x.strip()]
+    args.unicast_rates = [float(x) for x in args.unicast_rates.split(",") if x.strip()]
     args.profile_phases = [x.strip() for x in args.profile_phases.split(",") if x.strip()]
     if bad := [x for x in args.phases if x not in PHASES]:
         p.error(f"unknown phase(s): {', '.join(bad)}")
@@ -1006,6 +1285,7 @@ def fixture_pools(args: argparse.Namespace) -> dict[str, tuple[int, int]]:
         "storm": (max(1, args.storm // args.size), args.size),
         "fixed": (args.rooms or max(1, math.ceil(conns / args.size)), args.size),
         "saturate": (args.sat_rooms, args.size),
+        "unicast": (args.unicast_rooms, args.size),
     }
 
 

@@ -224,7 +224,8 @@ def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
             "default": {
                 "BACKEND": "signaling.layers.RedisPubSubChannelLayer",
                 # Groups are subscriptions of the process, so nothing expires.
-                "CONFIG": {"hosts": [redis_url], "prefix": "meet"},
+                # A channel read through receive() holds at most `capacity`.
+                "CONFIG": {"hosts": [redis_url], "prefix": "meet", "capacity": 1000},
             }
         }
     if layer == "core":
@@ -261,6 +262,11 @@ CACHES = {
     )
 }
 
+# Sessions live in the database and are read through the cache: a signaling
+# socket's handshake then costs no session query (docs/benchmarks.md). With
+# REDIS_URL the cache is shared, so a logout in one process is seen by all.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Invite links ------------------------------------------------------------------
 # Failed invite look-ups (links that lead to no invite) allowed per client
 # address and window of seconds before its look-ups get 429 (rooms/throttle.py).
@@ -295,6 +301,9 @@ SIGNALING: dict[str, int | float] = {
     "MAX_FRAME": 64 * 1024,
     "MAX_SDP": 32 * 1024,
     "MAX_CANDIDATE": 1024,
+    # Bytes of frames and events waiting for one socket (its browser is not
+    # reading) before it is closed with 4408.
+    "MAX_QUEUE": 1024 * 1024,
 }
 # Each value can be overridden by SIGNALING_<NAME> (seconds may be fractional);
 # the multi-process tests use this to shrink the timers of real servers.

@@ -114,6 +114,13 @@ def call_join_check(*, slug: str, user: User) -> JoinGrant:
         if Room.objects.filter(slug=slug).exists():
             raise JoinRefused(JoinRefused.NOT_MEMBER)
         raise JoinRefused(JoinRefused.NOT_FOUND)
+    return call_join_grant(membership=membership, user=user)
+
+
+def call_join_grant(*, membership: Membership, user: User) -> JoinGrant:
+    """``call_join_check``'s decision for a membership already loaded (with its
+    room): raises ``JoinRefused`` for an ended room, or a locked one for a
+    non-host."""
     room = membership.room
     if room.ended_at is not None:
         raise JoinRefused(JoinRefused.ENDED)

@@ -1,8 +1,13 @@
 """The database reads and writes the call consumer needs, as plain synchronous
-functions. The consumer runs each through ``database_sync_to_async``; none of
-them is on the relay path.
+functions, and the threads they run on. None of them is on the relay path.
 
-Each function closes its database connection itself before returning. Channels'
+Read-only checks (admission, the periodic re-check, a host check) run on a
+small thread pool of their own (``read``), so a join storm is not queued
+behind asgiref's single database thread; writes keep to that thread
+(``database_sync_to_async``).
+
+Each function closes its database connection itself before returning
+(``CONN_MAX_AGE`` is 0, docs/deployment.md). Channels'
 ``database_sync_to_async`` closes old connections in the worker thread's own
 context, but asgiref runs the function in a copy of the *calling task's*
 context and Django keeps connections per context, so that cleanup never sees
@@ -12,10 +17,12 @@ database connection. Closing from inside the call's context does.
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
-from typing import ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
@@ -40,6 +47,26 @@ REFUSAL_CODES = {
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Read-only checks are short; a few threads keep a join storm moving without
+# opening more database connections than a pool in front of it would allow.
+READ_THREADS = 4
+_readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="signaling-read")
+
+
+async def read(function: Callable[..., R], /, **kwargs: Any) -> R:
+    """Run a read-only check from this module on the reader threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_readers, functools.partial(function, **kwargs))
+
+
+class NotSignedIn(Exception):
+    """The socket's session does not authenticate an active user (close 4401)."""
+
+
+class Admission(NamedTuple):
+    user: User
+    grant: JoinGrant
+
 
 def closes_connections(function: Callable[P, R]) -> Callable[P, R]:
     """Release the connections ``function`` used, in the context it used them."""
@@ -56,9 +83,83 @@ def closes_connections(function: Callable[P, R]) -> Callable[P, R]:
 
 
 @closes_connections
-def release_connections() -> None:
-    """Close what earlier calls in this context left open (the auth middleware's
-    session lookup, for one); run once when a socket ends."""
+def admit(*, session_key: str, slug: str | None) -> Admission:
+    """Who the session authenticates and what they may do in the room ``slug``.
+
+    One query when the answer is yes and the session is in the cache
+    (``SESSION_ENGINE`` is ``cached_db``): the membership with its room and
+    user. Raises ``NotSignedIn``, then ``JoinRefused``, in the order of
+    docs/protocol.md ("Connecting").
+    """
+    claim = _session_claim(session_key)
+    if claim is None:
+        raise NotSignedIn
+    user_id, backend_path, session_hash = claim
+    if slug is None:  # a code that cannot name a room: no room query
+        if _authenticated(_load_user(user_id), backend_path, session_hash) is None:
+            raise NotSignedIn
+        raise JoinRefused(JoinRefused.NOT_FOUND)
+    membership = (
+        Membership.objects.filter(room__slug=slug, user_id=user_id)
+        .select_related("room", "user")
+        .first()
+    )
+    if membership is None:
+        if _authenticated(_load_user(user_id), backend_path, session_hash) is None:
+            raise NotSignedIn
+        if Room.objects.filter(slug=slug).exists():
+            raise JoinRefused(JoinRefused.NOT_MEMBER)
+        raise JoinRefused(JoinRefused.NOT_FOUND)
+    user = _authenticated(membership.user, backend_path, session_hash)
+    if user is None:
+        raise NotSignedIn
+    return Admission(user, selectors.call_join_grant(membership=membership, user=user))
+
+
+CACHED_DB = "django.contrib.sessions.backends.cached_db"
+
+
+def _session_claim(session_key: str, *, fresh: bool = False) -> tuple[Any, str, str] | None:
+    """(user id, backend, auth hash) stored in the session, without touching it:
+    a socket must not rotate or flush the browser's session. ``fresh`` reads a
+    cached database session from the database itself, so a session deleted
+    there (not through the session store) is noticed too."""
+    engine = settings.SESSION_ENGINE
+    if fresh and engine == CACHED_DB:
+        engine = "django.contrib.sessions.backends.db"
+    store = import_module(engine).SessionStore(session_key)
+    try:
+        user_id = User._meta.pk.to_python(store[SESSION_KEY])
+        backend_path = store[BACKEND_SESSION_KEY]
+    except (KeyError, ValueError):
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    return user_id, backend_path, store.get(HASH_SESSION_KEY) or ""
+
+
+def _load_user(user_id: Any) -> User | None:
+    return User._default_manager.filter(pk=user_id).first()
+
+
+@functools.cache
+def _backend(path: str) -> Any:
+    return load_backend(path)
+
+
+def _authenticated(user: User | None, backend_path: str, session_hash: str) -> User | None:
+    """``user`` if the session still authenticates them: the same rules as
+    ``django.contrib.auth.get_user`` (the backend admits the user, the
+    password has not changed since the session was made)."""
+    if user is None:
+        return None
+    can_authenticate = getattr(_backend(backend_path), "user_can_authenticate", None)
+    if can_authenticate is not None and not can_authenticate(user):
+        return None
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not any(constant_time_compare(session_hash, known) for known in hashes):
+        return None
+    return user
 
 
 @closes_connections
@@ -68,29 +169,19 @@ def join_check(*, slug: str, user: User) -> JoinGrant:
 
 
 def session_user(session_key: str) -> User | None:
-    """The active user a stored session still authenticates, or ``None``.
+    """The active user a stored session still authenticates, or ``None``
+    (read from the database, not the session cache)."""
+    claim = _session_claim(session_key, fresh=True)
+    if claim is None:
+        return None
+    user_id, backend_path, session_hash = claim
+    return _authenticated(_load_user(user_id), backend_path, session_hash)
 
-    The same rules as ``django.contrib.auth.get_user`` (the session exists,
-    names a backend we use, the user is active, the password has not changed
-    since), but without its side effects: a socket must not rotate or flush
-    the browser's session.
-    """
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    try:
-        user_id = store[SESSION_KEY]
-        backend_path = store[BACKEND_SESSION_KEY]
-        session_hash = store.get(HASH_SESSION_KEY) or ""
-    except KeyError:
-        return None
-    if backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return None
-    user = load_backend(backend_path).get_user(User._meta.pk.to_python(user_id))
-    if not isinstance(user, User):
-        return None
-    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
-    if not any(constant_time_compare(session_hash, known) for known in hashes):
-        return None
-    return user
+
+class Recheck(NamedTuple):
+    session_key: str
+    user_id: int
+    slug: str
 
 
 @closes_connections
@@ -98,11 +189,22 @@ def recheck(*, session_key: str, user_id: int, slug: str) -> tuple[CloseCode | N
     """Is this connection still allowed in the call? Returns (close code or
     ``None``, is host). Locking does not remove people already in a room, so a
     locked room is no reason to close."""
-    user = session_user(session_key)
-    if user is None or user.pk != user_id:
+    return _recheck(Recheck(session_key, user_id, slug))
+
+
+@closes_connections
+def recheck_many(*, checks: Sequence[Recheck]) -> list[tuple[CloseCode | None, bool]]:
+    """``recheck`` for many connections at once (the periodic sweep), on one
+    database connection."""
+    return [_recheck(check) for check in checks]
+
+
+def _recheck(check: Recheck) -> tuple[CloseCode | None, bool]:
+    user = session_user(check.session_key)
+    if user is None or user.pk != check.user_id:
         return CloseCode.NOT_SIGNED_IN, False
     try:
-        grant = selectors.call_join_check(slug=slug, user=user)
+        grant = selectors.call_join_check(slug=check.slug, user=user)
     except JoinRefused as refused:
         if refused.reason == JoinRefused.LOCKED:
             return None, False

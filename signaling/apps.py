@@ -10,4 +10,7 @@ class SignalingConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the settings checks)
             receivers,  # noqa: F401  (connects the logout receiver)
+            transport,
         )
+
+        transport.install()

@@ -1,8 +1,10 @@
 """The call consumer: one WebSocket per participant, speaking docs/protocol.md.
 
 The consumer is glue. Validation lives in ``protocol``, seats in ``presence``,
-database reads and writes in ``access`` (always through
-``database_sync_to_async``), ICE servers in ``turn``.
+database reads and writes in ``access`` (reads on its reader threads, writes
+through ``database_sync_to_async``), ICE servers in ``turn``; how a socket
+lives in the process (its task, inbox and sends) in ``connection``, the
+periodic work of every socket in ``sweeper``.
 
 Three rules keep it correct with several server processes and people who
 vanish:
@@ -13,21 +15,20 @@ vanish:
 - **The relay path touches neither the database nor presence.** Each
   connection keeps its own map of the room (peer id -> channel), filled from
   the ``join`` snapshot and kept current by ``peer.joined``/``peer.left``
-  group events. The channel layer keeps each sender's messages in order, so a
-  newcomer's ``peer.joined`` always reaches a peer before that newcomer's
-  offer (``tests/test_layers.py``); the browser relies on it and drops
-  frames from peers it was not told about. A relay is one validation, one
-  dict lookup and one channel-layer send of a frame the sender already
-  serialized.
-- **One thing at a time per connection.** Every handler runs under the
-  connection's lock: frames from the browser, channel-layer events (each
-  source in order, ``dispatch``) and the background ticker (timeouts,
-  presence refresh, re-checks), so no handler ever races another.
+  group events. Every sender's messages reach each peer in order, direct and
+  group ones alike (``connection``), so a newcomer's ``peer.joined`` always
+  reaches a peer before that newcomer's offer (the browser relies on it and
+  drops frames from peers it was not told about). A relay is one validation,
+  one dict lookup and a frame serialized once: handed straight to the addressee
+  when it lives in this process, else one channel-layer send.
+- **One thing at a time per connection.** Handlers that wait (join, leave,
+  the periodic tick and re-check of the process's sweep) run under the
+  connection's lock, and whatever arrives meanwhile waits its turn
+  (``connection.Connection``), so no handler ever races another.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
@@ -36,16 +37,15 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull, StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
+from channels.exceptions import ChannelFull
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from rooms.models import SLUG_LENGTH
 from rooms.selectors import JoinGrant, JoinRefused
 
 from . import access
-from .dispatch import dispatch_from
+from .connection import Connection
 from .events import session_fingerprint
 from .groups import room_group, user_group
 from .presence import Entry, Presence, get_presence
@@ -64,6 +64,7 @@ from .protocol import (
     relay_frame,
 )
 from .ratelimit import TokenBucket
+from .sweeper import get_sweeper
 from .turn import ice_config
 
 logger = logging.getLogger(__name__)
@@ -82,12 +83,11 @@ EVICTION_CODES = {
 }
 
 
-class CallConsumer(AsyncWebsocketConsumer):
+class CallConsumer(Connection):
     """Signaling for one participant of one room's call."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lock = asyncio.Lock()
         self.closing = False
         self.joined = False
         self.peer_id = ""
@@ -95,73 +95,12 @@ class CallConsumer(AsyncWebsocketConsumer):
         self.peers: dict[str, Entry] = {}
         self.grant: JoinGrant | None = None
         self.room_groups: list[str] = []
-        self.ticker: asyncio.Task[None] | None = None
+        self.swept = False
         self.invalid_strikes = 0
         self.rate_strikes = 0
         # Set when a refresh found our entry gone: the eviction event that
         # explains it is normally right behind; if not, we close on the next tick.
         self.missing = False
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Channels' ``AsyncConsumer.__call__``, with ``dispatch_from`` in place
-        of ``await_many_dispatch`` (one task per source, not per message)."""
-        self.scope = scope
-        self.base_send = send
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            sources.append(functools.partial(self.channel_layer.receive, self.channel_name))
-        try:
-            await dispatch_from(sources, self.dispatch)
-        except StopConsumer:
-            pass
-        finally:
-            # However the consumer ends (even cancelled by the server), the
-            # ticker must not outlive it.
-            if self.ticker is not None:
-                self.ticker.cancel()
-
-    async def send(
-        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
-    ) -> None:
-        """Send to the browser. A socket that vanished a moment ago makes the
-        server raise (daphne: autobahn's ``Disconnected``); the frame is
-        dropped, and the ``websocket.disconnect`` that follows cleans up."""
-        try:
-            await super().send(text_data, bytes_data, close)
-        except Exception as exc:
-            logger.debug("signaling: dropped a frame for a closed socket (%s)", type(exc).__name__)
-
-    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
-        """Close with ``code``; a socket that is already gone is left alone."""
-        if isinstance(code, CloseCode):
-            code = int(code)  # autobahn rejects int subclasses such as IntEnum members
-        try:
-            await super().close(code, reason)
-        except Exception as exc:
-            logger.debug("signaling: socket already closed (%s)", type(exc).__name__)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Run one handler at a time, under the connection's lock.
-
-        Unlike Channels' own dispatch this does not hop to a thread to close
-        stale database connections before every message: only the
-        ``database_sync_to_async`` calls touch the database, and they clean up
-        themselves. A failing handler is logged and the connection lives on.
-        """
-        name = message["type"].replace(".", "_")
-        handler = None if name.startswith("_") else getattr(self, name, None)
-        if handler is None:
-            logger.warning("signaling: no handler for %r", message["type"])
-            return
-        async with self.lock:
-            try:
-                await handler(message)
-            except StopConsumer:
-                raise
-            except Exception:
-                logger.exception("signaling: handling %s failed", message["type"])
 
     # --- Connection lifecycle --------------------------------------------------
 
@@ -170,6 +109,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         browsers see a refused handshake only as 1006, without a reason."""
         await self.accept()
         self.limits = Limits.from_settings()
+        self.max_queue = self.limits.max_queue
         self.presence: Presence = get_presence()
         self.opened = self.last_seen = time.monotonic()
         self.bucket = TokenBucket(self.limits.rate, self.limits.burst)
@@ -181,31 +121,34 @@ class CallConsumer(AsyncWebsocketConsumer):
             await self.refuse(CloseCode.SERVER_ERROR, "server error")
 
     async def admit(self) -> None:
-        user = self.scope.get("user")
-        session_key = getattr(self.scope.get("session"), "session_key", None)
-        if user is None or not user.is_authenticated or not session_key:
+        session_key = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+        if not session_key:
             await self.refuse(CloseCode.NOT_SIGNED_IN, "not signed in")
             return
-        self.user = user
         self.session_key: str = session_key
         self.fingerprint = session_fingerprint(session_key)
-        if len(self.slug) > SLUG_LENGTH:
-            await self.refuse(CloseCode.NO_ROOM, JoinRefused.NOT_FOUND)
-            return
         try:
-            self.grant = await database_sync_to_async(access.join_check)(slug=self.slug, user=user)
+            # An over-long code cannot be a room: refused without a room query,
+            # but only after the session (not signed in comes first).
+            slug = self.slug if len(self.slug) <= SLUG_LENGTH else None
+            self.user, grant = await access.read(access.admit, session_key=session_key, slug=slug)
+            self.grant = grant
             self.checked_at = time.monotonic()
+        except access.NotSignedIn:
+            await self.refuse(CloseCode.NOT_SIGNED_IN, "not signed in")
+            return
         except JoinRefused as refused:
             await self.refuse(access.REFUSAL_CODES[refused.reason], refused.reason)
             return
-        self.room_groups = [room_group(self.grant.room_id), user_group(user.pk)]
+        self.room_groups = [room_group(grant.room_id), user_group(self.user.pk)]
         for group in self.room_groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.next_recheck = self.opened + self.limits.recheck_interval
-        self.ticker = asyncio.create_task(self.run_ticker())
+        self.swept = True
+        get_sweeper().add(self)
 
     async def refuse(self, code: CloseCode, why: str) -> None:
-        user = self.scope.get("user")
+        user = getattr(self, "user", None)
         logger.info(
             "signaling refused room=%s user=%s code=%d reason=%s",
             self.slug,
@@ -218,16 +161,18 @@ class CallConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """The socket is gone: closed by the browser, lost, or closed by us.
-        A seat still held is given up and announced as ``left``."""
-        if self.ticker is not None:
-            self.ticker.cancel()
+        A seat still held is given up and announced as ``left`` (``timeout``
+        when the server gave up on a client that stopped reading, 4408)."""
+        if self.swept:
+            get_sweeper().discard(self)
         self.closing = True
         if self.joined:
             self.joined = False
             try:
                 entry = await self.presence.leave(self.room_id, self.peer_id)
                 if entry is not None:
-                    await self.announce_left([entry], LeaveReason.LEFT)
+                    reason = LeaveReason.TIMEOUT if code == CloseCode.TIMEOUT else LeaveReason.LEFT
+                    await self.announce_left([entry], reason)
             except Exception:
                 logger.exception("signaling: leaving presence failed peer=%s", self.peer_id)
         for group in self.room_groups:
@@ -235,7 +180,6 @@ class CallConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.exception("signaling: group_discard %s failed", group)
-        await database_sync_to_async(access.release_connections)()
 
     async def depart(self, code: CloseCode, reason: LeaveReason | None, why: str) -> None:
         """Close this connection. If it holds a seat, give it up and, given a
@@ -334,6 +278,10 @@ class CallConsumer(AsyncWebsocketConsumer):
             "from": self.peer_id,
             "text": relay_frame(kind, self.peer_id, fields),
         }
+        local = self.receivers.get(target.channel) if self.receivers is not None else None
+        if local is not None:
+            local(event)  # the addressee is in this process: no channel-layer hop
+            return
         try:
             await self.channel_layer.send(target.channel, event)
         except ChannelFull:
@@ -351,9 +299,7 @@ class CallConsumer(AsyncWebsocketConsumer):
         # that opened just now reuses its check (join storms pay one, not two).
         if time.monotonic() - self.checked_at > JOIN_CHECK_FRESH_FOR:
             try:
-                self.grant = await database_sync_to_async(access.join_check)(
-                    slug=self.slug, user=self.user
-                )
+                self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
             except JoinRefused as refused:
                 await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
                 return
@@ -432,8 +378,8 @@ class CallConsumer(AsyncWebsocketConsumer):
     async def on_kick(self, target: str, ref: str | None) -> None:
         # Hosts are confirmed against the database; others are refused without
         # a query, so a flood of kicks costs the database nothing.
-        allowed = self.is_host and await database_sync_to_async(access.is_host)(
-            room_id=self.room_id, user_id=self.user.pk
+        allowed = self.is_host and await access.read(
+            access.is_host, room_id=self.room_id, user_id=self.user.pk
         )
         if not allowed:
             await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can kick.", ref)
@@ -498,13 +444,16 @@ class CallConsumer(AsyncWebsocketConsumer):
         )
 
     # --- Channel-layer events ----------------------------------------------------------
+    # Plain functions run at once in the sender's task when this connection is
+    # idle (``Connection.deliver``): they change only this connection's state
+    # and write a frame. Coroutines wait their turn under the lock.
 
-    async def peer_signal(self, event: dict[str, Any]) -> None:
+    def peer_signal(self, event: dict[str, Any]) -> None:
         """An offer, answer or candidate for us, already serialized by its sender."""
         if self.joined and event["from"] in self.peers:
-            await self.send(event["text"])
+            self.transmit(event["text"])
 
-    async def peer_joined(self, event: dict[str, Any]) -> None:
+    def peer_joined(self, event: dict[str, Any]) -> None:
         """Someone took a seat. Each newcomer is announced to us once: it may
         also be in our join snapshot, and the map decides."""
         if not self.joined:
@@ -513,9 +462,9 @@ class CallConsumer(AsyncWebsocketConsumer):
         if entry.peer == self.peer_id or entry.peer in self.peers:
             return
         self.peers[entry.peer] = entry
-        await self.send(encode({"type": "peer-joined", "peer": self.describe(entry, offer=False)}))
+        self.transmit(encode({"type": "peer-joined", "peer": self.describe(entry, offer=False)}))
 
-    async def peer_left(self, event: dict[str, Any]) -> None:
+    def peer_left(self, event: dict[str, Any]) -> None:
         """Someone's seat was removed (by whoever removed it)."""
         if not self.joined:
             return
@@ -524,18 +473,18 @@ class CallConsumer(AsyncWebsocketConsumer):
             # Someone else took our seat (kick, newer tab, expiry) and announced it.
             self.joined = False
             code = EVICTION_CODES.get(reason, CloseCode.TIMEOUT)
-            await self.depart(code, None, reason)
+            self.post(functools.partial(self.depart, code, None, reason))
             return
         if self.peers.pop(peer, None) is not None:
-            await self.send(encode({"type": "peer-left", "peer": peer, "reason": reason}))
+            self.transmit(encode({"type": "peer-left", "peer": peer, "reason": reason}))
 
-    async def peer_state(self, event: dict[str, Any]) -> None:
+    def peer_state(self, event: dict[str, Any]) -> None:
         """Someone's media state changed; ``state`` is their whole state."""
         peer = self.peers.get(event["peer"])
         if not self.joined or peer is None:
             return
         self.peers[peer.peer] = peer.with_state(event["state"])
-        await self.send(encode({"type": "peer-state", "peer": peer.peer, "state": event["state"]}))
+        self.transmit(encode({"type": "peer-state", "peer": peer.peer, "state": event["state"]}))
 
     async def room_ended(self, event: dict[str, Any]) -> None:
         """A host or an admin ended the meeting: everyone closes, nobody is announced."""
@@ -551,34 +500,18 @@ class CallConsumer(AsyncWebsocketConsumer):
         if event["session"] == self.fingerprint:
             await self.depart(CloseCode.NOT_SIGNED_IN, LeaveReason.REMOVED, "logged out")
 
-    # --- Background ticker ----------------------------------------------------------------
+    # --- The process's sweep (signaling.sweeper) -----------------------------------------
 
-    async def run_ticker(self) -> None:
-        """Every ``TICK``: timeouts, presence refresh and reaping; every
-        ``RECHECK_INTERVAL``: the database re-check. The re-check's queries run
-        outside the lock, so relaying never waits for the database."""
-        while not self.closing:
-            await asyncio.sleep(self.limits.tick)
-            async with self.lock:
-                if self.closing:
-                    return
-                try:
-                    await self.tick()
-                except Exception:
-                    logger.exception("signaling: tick failed peer=%s", self.peer_id or "-")
-            if self.closing or time.monotonic() < self.next_recheck:
-                continue
-            self.next_recheck = time.monotonic() + self.limits.recheck_interval
-            try:
-                code, is_host = await database_sync_to_async(access.recheck)(
-                    session_key=self.session_key, user_id=self.user.pk, slug=self.slug
-                )
-                async with self.lock:
-                    await self.apply_recheck(code, is_host)
-            except Exception:
-                logger.exception("signaling: re-check failed peer=%s", self.peer_id or "-")
+    async def too_slow(self) -> None:
+        """More than ``MAX_QUEUE`` bytes wait for this socket (its browser is not
+        reading): closed like a heartbeat timeout, so the room sees it leave and
+        the browser, should it come back, reconnects."""
+        await self.depart(CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "could not keep up")
 
     async def tick(self) -> None:
+        """Every ``TICK``: heartbeat timeout, presence refresh and reaping."""
+        if self.closing:
+            return
         now = time.monotonic()
         timeout = self.limits.heartbeat_timeout
         if now - self.last_seen >= timeout:
@@ -608,6 +541,7 @@ class CallConsumer(AsyncWebsocketConsumer):
             self.missing = True
 
     async def apply_recheck(self, code: CloseCode | None, is_host: bool) -> None:
+        """The outcome of the periodic re-check (``RECHECK_INTERVAL``)."""
         if self.closing:
             return
         if code is not None:

@@ -1,24 +1,37 @@
 """Channel layers tuned for signaling traffic.
 
-Both keep channels' semantics (per-sender order, groups, copies of messages)
-and remove work from the relay path; docs/deployment.md and
-docs/benchmarks.md explain the choice and show the figures.
+Both keep channels' semantics for ordinary consumers (per-sender order,
+groups, copies of messages) and add **local delivery**: a consumer of this
+process may ``attach`` a receiver to its channel, and then every message for
+that channel (a direct send, a group send, or one arriving from Redis) is
+handed to the receiver at once, in the sender's task: no queue, no copy, no
+task woken. The receiver gets the message itself, shared by every member of
+a group, and must not change it. docs/deployment.md and docs/benchmarks.md
+explain the choice and show the figures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from channels import layers
+from channels.exceptions import ChannelFull
 from channels_redis import pubsub
 from channels_redis.utils import _wrap_close, decode_hosts
 
+logger = logging.getLogger(__name__)
+
+Receiver = Callable[[dict[str, Any]], None]
+
 
 class InMemoryChannelLayer(layers.InMemoryChannelLayer):
-    """Channels' in-memory layer, with its expiry sweep done at most once a second.
+    """Channels' in-memory layer with local delivery, and its expiry sweep
+    done at most once a second.
 
     The stock layer walks every queued message of every channel and every
     group membership on each ``receive`` and ``group_send``: work proportional
@@ -33,6 +46,36 @@ class InMemoryChannelLayer(layers.InMemoryChannelLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._next_sweep = 0.0
+        self.receivers: dict[str, Receiver] = {}
+
+    def attach(self, channel: str, receiver: Receiver) -> None:
+        """Hand every message for ``channel`` to ``receiver`` from now on."""
+        self.receivers[channel] = receiver
+
+    async def detach(self, channel: str) -> None:
+        self.receivers.pop(channel, None)
+        self.channels.pop(channel, None)
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        receiver = self.receivers.get(channel)
+        if receiver is not None:
+            receiver(message)
+            return
+        await super().send(channel, message)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """In member order, one at a time (the stock layer starts a task per member)."""
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        for channel in list(self.groups.get(group, ())):
+            receiver = self.receivers.get(channel)
+            if receiver is not None:
+                receiver(message)
+                continue
+            try:
+                await super().send(channel, message)
+            except ChannelFull:
+                logger.warning("signaling: channel full, dropped a group message for %s", channel)
 
     def _clean_expired(self) -> None:
         now = time.monotonic()
@@ -44,54 +87,106 @@ class InMemoryChannelLayer(layers.InMemoryChannelLayer):
 
 class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     """channels-redis' pub/sub layer that keeps messages between two consumers
-    of the same process out of Redis.
+    of the same process out of Redis, with local delivery and a bounded queue
+    per channel.
 
-    A send to a channel of this process goes straight onto its queue, and a
-    group send reaches this process's members directly, then goes to Redis
-    (tagged with this process's origin, which its own receiver skips) for the
-    members elsewhere. Per-sender order holds: everything a sender emits to a
-    local consumer is queued in call order, and everything it emits to a
-    remote one goes through one Redis connection in call order.
+    A send to a channel of this process goes straight to its receiver (or
+    onto its queue), and a group send reaches this process's members
+    directly, then goes to Redis (tagged with this process's origin, which its
+    own receiver skips) for the members elsewhere. Per-sender order holds:
+    everything a sender emits to a local consumer is delivered in call order,
+    and everything it emits to a remote one goes through one Redis connection
+    in call order.
+
+    A channel read through ``receive`` (a consumer without a receiver) holds at
+    most ``capacity`` messages; more are dropped and logged, as channels-redis'
+    core layer refuses sends to a full channel, instead of growing without
+    bound behind a consumer that cannot keep up.
 
     When a room's participants share a process (route ``/ws/rooms/<code>/``
     by consistent hash, docs/deployment.md), relaying never touches Redis.
     """
+
+    def __init__(self, *args: Any, capacity: int = 100, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.capacity = int(capacity)
 
     def _get_layer(self) -> LocalFirstLoopLayer:
         loop = asyncio.get_running_loop()
         try:
             return self._layers[loop]
         except KeyError:
-            layer = LocalFirstLoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            layer = LocalFirstLoopLayer(
+                *self._args, **self._kwargs, channel_layer=self, capacity=self.capacity
+            )
             self._layers[loop] = layer
             _wrap_close(self, loop)
             return layer
+
+    def attach(self, channel: str, receiver: Receiver) -> None:
+        self._get_layer().attach(channel, receiver)
+
+    async def detach(self, channel: str) -> None:
+        await self._get_layer().detach(channel)
+
+    @property
+    def receivers(self) -> dict[str, Receiver]:
+        return self._get_layer().receivers
 
 
 ORIGIN_BYTES = 16
 
 
 class LocalFirstLoopLayer(pubsub.RedisPubSubLoopLayer):
-    def __init__(self, hosts: Any = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, hosts: Any = None, *args: Any, capacity: int = 100, **kwargs: Any) -> None:
         super().__init__(hosts, *args, **kwargs)
         self.origin = uuid.uuid4().bytes
+        self.capacity = capacity
+        self.receivers: dict[str, Receiver] = {}
         self._shards = [OriginAwareShard(host, self) for host in decode_hosts(hosts)]
 
-    async def send(self, channel: str, message: dict[str, Any]) -> None:
-        payload = self.channel_layer.serialize(message)
-        queue = self.channels.get(channel)
-        if queue is not None:
-            queue.put_nowait(payload)
+    async def _subscribe_to_channel(self, channel: str) -> None:
+        self.channels[channel] = asyncio.Queue(maxsize=self.capacity)
+        await self._get_shard(channel).subscribe(channel)
+
+    def attach(self, channel: str, receiver: Receiver) -> None:
+        self.receivers[channel] = receiver
+
+    async def detach(self, channel: str) -> None:
+        """Forget the channel (what ``receive`` does when it is cancelled)."""
+        self.receivers.pop(channel, None)
+        if self.channels.pop(channel, None) is not None:
+            await self._get_shard(channel).unsubscribe(channel)
+
+    def deliver(self, channel: str, message: dict[str, Any] | None, payload: bytes) -> None:
+        """To a local channel: its receiver, else its queue (dropped when full)."""
+        receiver = self.receivers.get(channel)
+        if receiver is not None:
+            receiver(message if message is not None else self.channel_layer.deserialize(payload))
             return
-        await self._get_shard(channel).publish(channel, payload)
+        queue = self.channels.get(channel)
+        if queue is None:
+            return
+        try:
+            queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            logger.warning("signaling: channel full, dropped a message for %s", channel)
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        if channel in self.channels:
+            receiver = self.receivers.get(channel)
+            if receiver is not None:
+                receiver(message)
+            else:
+                self.deliver(channel, None, self.channel_layer.serialize(message))
+            return
+        await self._get_shard(channel).publish(channel, self.channel_layer.serialize(message))
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         group_channel = self._get_group_channel_name(group)
         payload = self.channel_layer.serialize(message)
-        for channel in self.groups.get(group_channel, ()):
-            queue = self.channels.get(channel)
-            if queue is not None:
-                queue.put_nowait(payload)
+        for channel in list(self.groups.get(group_channel, ())):
+            self.deliver(channel, message, payload)
         await self._get_shard(group_channel).publish(group_channel, self.origin + payload)
 
 
@@ -149,7 +244,7 @@ class OriginAwareShard(pubsub.RedisSingleShardConnection):
             name = name.decode()
         layer = self.channel_layer
         if name in layer.channels:
-            layer.channels[name].put_nowait(message["data"])
+            layer.deliver(name, None, message["data"])
             return
         members = layer.groups.get(name)
         if not members:
@@ -158,7 +253,7 @@ class OriginAwareShard(pubsub.RedisSingleShardConnection):
         if data[:ORIGIN_BYTES] == layer.origin:
             return
         payload = data[ORIGIN_BYTES:]
-        for channel in members:
-            queue = layer.channels.get(channel)
-            if queue is not None:
-                queue.put_nowait(payload)
+        # Decoded once for every local receiver of the group.
+        decoded = layer.channel_layer.deserialize(payload) if layer.receivers else None
+        for channel in list(members):
+            layer.deliver(channel, decoded, payload)

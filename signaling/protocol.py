@@ -89,6 +89,7 @@ class Limits:
     max_frame: int
     max_sdp: int
     max_candidate: int
+    max_queue: int
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -106,6 +107,7 @@ class Limits:
             max_frame=int(conf["MAX_FRAME"]),
             max_sdp=int(conf["MAX_SDP"]),
             max_candidate=int(conf["MAX_CANDIDATE"]),
+            max_queue=int(conf["MAX_QUEUE"]),
         )
 
 

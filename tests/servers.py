@@ -69,6 +69,8 @@ class ServerProcess:
 
     name = "server"
     startup_timeout = 20.0
+    # The checkout the process runs from (the benchmarks can compare two).
+    cwd = ROOT
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.workdir = Path(workdir)
@@ -87,7 +89,7 @@ class ServerProcess:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 self.command(),
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=self.environ(),
                 stdout=log,
                 stderr=subprocess.STDOUT,

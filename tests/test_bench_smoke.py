@@ -41,6 +41,8 @@ TINY_SIGNALING = [
     "--reps", "1", "--size", "4", "--rate", "80", "--rooms", "1",
     "--duration", "1", "--warmup", "0.3", "--sat-rooms", "1", "--window", "2",
     "--storm", "8", "--idle", "8", "--idle-seconds", "0.5",
+    "--unicast-rooms", "1", "--unicast-rates", "40,80", "--unicast-cpu-rate", "40",
+    "--step-seconds", "0.5", "--step-warmup", "0.2",
 ]  # fmt: skip
 
 
@@ -57,8 +59,15 @@ def check_signaling(data: dict, targets: list[str]) -> None:
             assert result["errors"] == {}
             assert result["p50_ms"] is not None
             assert result["server_cpu_cores"] >= 0
+        unicast = r["unicast"]
+        assert unicast["steps"], unicast
+        assert unicast["steps"][0]["delivered"] > 0
+        assert unicast["server_cpu_us_per_msg_at_cpu_rate"] is not None
+        assert r["idle"]["join_cpu_ms"] >= 0
     for name in targets:
         assert data["summary"][name]["fixed.p99_ms"]["n"] == 1
+        if name == "meet-memory":  # the aims, against the bare relays of the run
+            assert data["summary"][name]["goals"]
 
 
 def test_signaling_load_bare_python(tmp_path: Path) -> None:

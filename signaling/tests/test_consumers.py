@@ -271,6 +271,47 @@ async def test_relaying_never_queries_the_database(world: World, open_socket: Op
     assert len(statements) == 1
 
 
+def consumer_of(socket: Socket, room_id: int):
+    """The consumer behind a joined socket (through the layer's local receivers)."""
+    entry = presence._memory._rooms[room_id][socket.peer][0]
+    return get_channel_layer().receivers[entry.channel].__self__
+
+
+async def test_relaying_to_a_peer_in_this_process_takes_no_channel_layer_hop(
+    world: World, open_socket: Opener, monkeypatch
+):
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    layer = get_channel_layer()
+
+    async def no_hop(channel, message):
+        raise AssertionError("a relay between two local peers went through the channel layer")
+
+    monkeypatch.setattr(layer, "send", no_hop)
+    await alex.send({"type": "offer", "to": host.peer, "sdp": OFFER_SDP})
+    assert (await host.expect("offer"))["from"] == alex.peer
+    await host.send({"type": "candidate", "to": alex.peer, "candidate": CANDIDATE})
+    assert (await alex.expect("candidate"))["from"] == host.peer
+
+
+async def test_a_newcomers_offer_never_overtakes_its_announcement_at_a_busy_peer(
+    world: World, open_socket: Opener
+):
+    """The announcement is a group message and the offer a direct one; a peer
+    busy with something else (its lock held) gets both afterwards, in order."""
+    host = await joined(open_socket, world.host, world.slug)
+    busy = consumer_of(host, world.room.pk)
+    async with busy.lock:
+        alex = await joined(open_socket, world.alex, world.slug)
+        await alex.send({"type": "offer", "to": host.peer, "sdp": OFFER_SDP})
+        await alex.send({"type": "ping"})
+        await alex.expect("pong")  # the offer was relayed (into the busy peer's inbox)
+        assert await host.nothing()
+    assert (await host.expect("peer-joined"))["peer"]["peer"] == alex.peer
+    assert (await host.expect("offer"))["from"] == alex.peer
+
+
 @pytest.mark.parametrize("target", ["nobody", "self", "departed"])
 async def test_relay_to_unknown_self_or_departed_peer_is_an_error(
     world: World, open_socket: Opener, target: str
@@ -786,7 +827,7 @@ async def test_connect_failure_closes_1011(world: World, open_socket: Opener, mo
     def broken(**kwargs):
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr(access, "join_check", broken)
+    monkeypatch.setattr(access, "admit", broken)
     socket = await open_socket(world.alex, world.slug)
     assert await socket.closed() == 1011
 

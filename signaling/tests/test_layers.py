@@ -1,4 +1,5 @@
 import asyncio
+from typing import Any
 
 import pytest
 from channels import layers
@@ -33,7 +34,7 @@ async def test_expired_messages_are_still_dropped_by_the_next_sweep(monkeypatch)
 
 def two_processes(redis_url: str) -> tuple[RedisPubSubChannelLayer, RedisPubSubChannelLayer]:
     """Two layer instances on one Redis behave like two server processes."""
-    config = {"hosts": [redis_url], "prefix": "test"}
+    config: dict[str, Any] = {"hosts": [redis_url], "prefix": "test"}
     return RedisPubSubChannelLayer(**config), RedisPubSubChannelLayer(**config)
 
 
@@ -95,3 +96,64 @@ async def test_a_newcomers_announcement_arrives_before_its_offer_in_both_process
     ]
     await here.flush()
     await elsewhere.flush()
+
+
+@pytest.mark.redis
+async def test_a_pubsub_channel_nobody_reads_holds_at_most_its_capacity(redis_url, caplog):
+    here, elsewhere = two_processes(redis_url)
+    here.capacity = 10
+    channel = await here.new_channel()
+    await here.group_add("room.9", channel)
+    for n in range(30):
+        await here.send(channel, {"type": "peer.signal", "n": n})
+        await elsewhere.group_send("room.9", {"type": "peer.joined", "n": 100 + n})
+    queue = here._get_layer().channels[channel]
+    for _ in range(100):  # the remote ones arrive through the subscriber
+        if "dropped" in caplog.text and queue.full():
+            break
+        await asyncio.sleep(0.02)
+    assert queue.qsize() == 10
+    assert "channel full" in caplog.text
+    assert [(await receive(here, channel))["n"] for _ in range(10)] == list(range(10))
+    await here.flush()
+    await elsewhere.flush()
+
+
+@pytest.mark.redis
+async def test_an_attached_receiver_gets_local_and_remote_messages_in_order(redis_url):
+    here, elsewhere = two_processes(redis_url)
+    channel = await here.new_channel()
+    got: list[int] = []
+    here.attach(channel, lambda message: got.append(message["n"]))
+    await here.group_add("room.3", channel)
+    await here.send(channel, {"type": "x", "n": 1})
+    await here.group_send("room.3", {"type": "x", "n": 2})
+    assert got == [1, 2]  # at once, in the sender's task
+    await elsewhere.send(channel, {"type": "x", "n": 3})
+    await elsewhere.group_send("room.3", {"type": "x", "n": 4})
+    for _ in range(250):
+        if len(got) == 4:
+            break
+        await asyncio.sleep(0.02)
+    assert got == [1, 2, 3, 4]
+    await here.detach(channel)
+    assert channel not in here._get_layer().channels
+    await here.flush()
+    await elsewhere.flush()
+
+
+async def test_the_in_memory_layer_hands_attached_channels_their_messages_at_once():
+    layer = InMemoryChannelLayer()
+    got: list[dict] = []
+    layer.attach("specific.test!a", got.append)
+    await layer.group_add("room.1", "specific.test!a")
+    await layer.group_add("room.1", "specific.test!b")
+    message = {"type": "peer.joined", "n": 1}
+    await layer.group_send("room.1", message)
+    await layer.send("specific.test!a", {"type": "peer.signal", "n": 2})
+    assert [m["n"] for m in got] == [1, 2]
+    assert got[0] is message  # no copy
+    assert (await layer.receive("specific.test!b"))["n"] == 1  # the others as before
+    await layer.detach("specific.test!a")
+    await layer.send("specific.test!a", {"type": "x"})
+    assert len(got) == 2

@@ -1,0 +1,113 @@
+"""What meet asks of daphne's WebSocket protocol (autobahn on Twisted), which
+daphne has no settings for.
+
+- **One frame limit.** The protocol's ``MAX_FRAME`` is daphne's message and
+  frame size limit too, and a larger frame is refused with the protocol's
+  close code 4413 (autobahn's own is 1009, at daphne's default of 1 MiB), as
+  soon as its header arrives: the frame is never buffered, so an 8 MiB frame
+  costs the server nothing.
+- **A bound on what waits for a client that does not read.** daphne never
+  makes the application wait for a slow socket: Twisted buffers whatever is
+  written. Once Twisted reports the socket's buffer full (its producer
+  paused) and more than ``MAX_QUEUE`` bytes more were written, the connection
+  is closed with 4408, like a missed heartbeat.
+- **Options on the class, not on every connection.** autobahn copies some
+  forty options from the factory into every connection's ``__dict__``; they
+  are the same for all, so they are set once on the class.
+
+``install`` runs when Django starts (``SignalingConfig.ready``), before daphne
+builds its factory. ``tests/multiprocess/test_frames.py`` holds all three
+against a real daphne, and ``signaling/tests/test_transport.py`` pins the
+daphne and autobahn methods this relies on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+
+from .protocol import CloseCode
+
+logger = logging.getLogger(__name__)
+
+# What this module overrides or calls, by parameter names, and the versions
+# it was written against: signaling/tests/test_transport.py fails when an
+# upgrade changes either, so that the overrides are looked at again.
+RELIES_ON = {
+    "daphne.ws_protocol.WebSocketProtocol.serverSend": ("self", "content", "binary"),
+    "autobahn.websocket.protocol.WebSocketProtocol._max_message_size_exceeded": (
+        "self", "msg_size", "max_msg_size", "reason",
+    ),
+    "autobahn.websocket.protocol.WebSocketProtocol._fail_connection": ("self", "code", "reason"),
+    "autobahn.websocket.protocol.WebSocketProtocol.sendCloseFrame": (
+        "self", "code", "reasonUtf8", "isReply",
+    ),
+    "autobahn.websocket.protocol.WebSocketServerProtocol._connectionMade": ("self",),
+}  # fmt: skip
+WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.11.1"}
+
+
+def install() -> None:
+    """Make daphne's WebSocket factory build ``MeetWebSocketProtocol``s."""
+    try:
+        from daphne import ws_protocol
+    except ImportError:  # another ASGI server
+        return
+    if issubclass(ws_protocol.WebSocketFactory.protocol, _Marker):
+        return
+    ws_protocol.WebSocketFactory.protocol = _protocol_class(ws_protocol.WebSocketProtocol)
+
+
+class _Marker:
+    pass
+
+
+def _protocol_class(base: type) -> type:
+    max_frame = int(settings.SIGNALING["MAX_FRAME"])
+    max_queue = int(settings.SIGNALING["MAX_QUEUE"])
+
+    class MeetWebSocketProtocol(base, _Marker):
+        maxMessagePayloadSize = max_frame  # noqa: N815  (autobahn's names)
+        maxFramePayloadSize = max_frame  # noqa: N815
+        _options_copied = False
+        stalled_bytes = 0
+
+        def _connectionMade(self) -> None:  # noqa: N802
+            cls = type(self)
+            if not cls._options_copied:
+                # What autobahn's own _connectionMade copies (what is not set yet).
+                # Callables (perMessageCompressionAccept) stay plain functions.
+                for name in self.CONFIG_ATTRS:
+                    if not hasattr(cls, name):
+                        value = getattr(self.factory, name)
+                        setattr(cls, name, staticmethod(value) if callable(value) else value)
+                cls._options_copied = True
+            super()._connectionMade()
+
+        def _max_message_size_exceeded(self, msg_size: int, max_msg_size: int, reason: str) -> None:
+            # autobahn would drop the TCP connection (failByDrop) with 1009;
+            # the protocol closes with 4413, and the rest of the frame is read
+            # and thrown away (failedByMe) until the client answers the close.
+            self.failedByMe = True
+            if self.state == self.STATE_OPEN:
+                self.sendCloseFrame(int(CloseCode.TOO_LARGE), b"frame too large", False)
+
+        def serverSend(self, content: Any, binary: bool = False) -> None:  # noqa: N802
+            if getattr(self.transport, "producerPaused", False):
+                self.stalled_bytes += len(content)
+                if self.stalled_bytes > max_queue:
+                    if self.state == self.STATE_OPEN:
+                        logger.warning("signaling: closing a socket that stopped reading")
+                        # The consumer learns why (its client will never answer the close).
+                        self.application_queue.put_nowait(
+                            {"type": "websocket.disconnect", "code": int(CloseCode.TIMEOUT)}
+                        )
+                        self._fail_connection(int(CloseCode.TIMEOUT), "could not keep up")
+                    return
+            elif self.stalled_bytes:
+                self.stalled_bytes = 0
+            super().serverSend(content, binary)
+
+    return MeetWebSocketProtocol
