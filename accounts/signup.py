@@ -20,7 +20,8 @@ from django.db import transaction
 from django.http import HttpRequest
 
 
-class SignupForm(AllauthSignupForm):
+# allauth ships no type hints: its classes are Any to mypy.
+class SignupForm(AllauthSignupForm):  # type: ignore[misc]
     def save(self, request: HttpRequest) -> Any:
         email = self.cleaned_data.get("email")
         if self.account_already_exists:

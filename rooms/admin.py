@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
 from signaling.live import participant_counts
@@ -36,7 +37,7 @@ def _changed(*fields: str) -> list[dict[str, Any]]:
     return [{"changed": {"fields": list(fields)}}]
 
 
-class MembershipInlineFormSet(BaseInlineFormSet):
+class MembershipInlineFormSet(BaseInlineFormSet[Membership, Room, ModelForm[Membership]]):
     def clean(self) -> None:
         super().clean()
         for form in self.deleted_forms:
@@ -44,7 +45,7 @@ class MembershipInlineFormSet(BaseInlineFormSet):
                 raise ValidationError(_("The owner cannot be removed; delete the room instead."))
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Room]):
     model = Membership
     formset = MembershipInlineFormSet
     fields = ("user", "role", "created_at")
@@ -56,7 +57,7 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
-class InviteInline(admin.TabularInline):
+class InviteInline(admin.TabularInline[Invite, Room]):
     model = Invite
     fields = ("created_by", "created_at", "expires_at", "max_uses", "use_count", "status")
     readonly_fields = fields
@@ -79,10 +80,12 @@ class EndedFilter(admin.SimpleListFilter):
     title = _("ended")
     parameter_name = "ended"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, StrOrPromise]]:
         return [("yes", _("Yes")), ("no", _("No"))]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
             return queryset.filter(ended_at__isnull=False)
         if self.value() == "no":
@@ -91,7 +94,7 @@ class EndedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(admin.ModelAdmin[Room]):
     list_display = (
         "name",
         "slug",
@@ -145,13 +148,13 @@ class RoomAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, room: Room) -> int:
-        return room.member_count  # type: ignore[attr-defined]
+        return int(room.member_count)  # type: ignore[attr-defined]
 
     @admin.display(description=_("in the call now"))
     def live_count(self, room: Room) -> int:
         if not hasattr(room, "live"):
             room.live = participant_counts([room.pk]).get(room.pk, 0)  # type: ignore[attr-defined]
-        return room.live  # type: ignore[attr-defined]
+        return int(room.live)  # type: ignore[attr-defined]
 
     @admin.display(description=_("ended"), boolean=True, ordering="ended_at")
     def is_ended(self, room: Room) -> bool:
@@ -202,7 +205,11 @@ class RoomAdmin(admin.ModelAdmin):
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+        self,
+        request: HttpRequest,
+        form: ModelForm[Room],
+        formset: BaseInlineFormSet[Any, Room, Any],
+        change: bool,
     ) -> None:
         if formset.model is not Membership:
             super().save_formset(request, form, formset, change)
@@ -229,10 +236,12 @@ class InviteStatusFilter(admin.SimpleListFilter):
     title = _("status")
     parameter_name = "status"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, StrOrPromise]]:
         return list(Invite.Status.choices)
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         status = self.value()
         if status is not None and status in Invite.Status.values:
             return queryset.filter(invite_status_q(status))
@@ -240,7 +249,7 @@ class InviteStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invite)
-class InviteAdmin(admin.ModelAdmin):
+class InviteAdmin(admin.ModelAdmin[Invite]):
     """Read-only: links are created on the room page, where the token is shown
     once. The token hash is not displayed at all."""
 
@@ -306,14 +315,14 @@ class InviteAdmin(admin.ModelAdmin):
 OWNER_NOT_REMOVED = _("The owner cannot be removed; delete the room instead.")
 
 
-class MembershipForm(ModelForm):
+class MembershipForm(ModelForm[Membership]):
     class Meta:
         model = Membership
         fields = ["role"]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     """Who is in which room. The role is changed and people are removed
     through the services, so a removed person's call connection is closed."""
 
@@ -353,7 +362,7 @@ class MembershipAdmin(admin.ModelAdmin):
         return actions
 
     def save_model(
-        self, request: HttpRequest, obj: Membership, form: ModelForm, change: bool
+        self, request: HttpRequest, obj: Membership, form: ModelForm[Membership], change: bool
     ) -> None:
         services.membership_set_role(membership=obj, by=_admin(request), role=obj.role)
 
@@ -389,7 +398,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """The audit trail: read-only, written only by the services."""
 
     list_display = ("created_at", "action", "actor_label", "room_link", "target_label", "invite")

@@ -166,7 +166,7 @@ STRINGS = {
 }
 
 
-def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict:
+def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict[str, Any]:
     """Everything ``static/js/call/main.js`` reads from the ``call-config`` script tag."""
     user = membership.user
     return {
