@@ -8,13 +8,13 @@ PORT   ?= 8000
 # reachable inside the tests' loopback-only network namespace).
 PG_TEST_URL ?= postgres://%2Fvar%2Frun%2Fpostgresql/meet
 
-.PHONY: run test install install-dev sysdeps lint typecheck pytest pytest-postgres messages bench clean
+.PHONY: run test install install-dev sysdeps lint typecheck jstest pytest pytest-postgres messages bench clean
 
 run: $(VENV)/.runtime
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.dev sysdeps lint typecheck pytest pytest-postgres
+test: $(VENV)/.dev sysdeps lint typecheck jstest pytest pytest-postgres
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
@@ -27,9 +27,14 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt bench/node/node_modules/.package-lock.json | $(VENV)/bin/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt node_modules/.package-lock.json bench/node/node_modules/.package-lock.json | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
+
+# The JavaScript tools (type checker, linter, axe-core for the browser tests),
+# pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 # The Socket.IO relay the signaling benchmark compares against; its smoke test
 # runs inside the network namespace, where npm cannot fetch.
@@ -43,9 +48,15 @@ sysdeps:
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npm run --silent lint
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy .
+	npm run --silent typecheck
+
+# Unit tests of the call page's DOM-free modules (no browser).
+jstest: $(VENV)/.dev
+	npm test --silent
 
 # The whole suite runs inside a loopback-only network namespace: nothing a
 # test starts (daphne, Redis, coturn, Chromium and its WebRTC) can reach out.
@@ -63,4 +74,4 @@ messages: $(VENV)/.dev
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) test-artifacts .pytest_cache .mypy_cache .ruff_cache staticfiles
+	rm -rf $(VENV) node_modules test-artifacts .pytest_cache .mypy_cache .ruff_cache staticfiles

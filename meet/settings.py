@@ -66,6 +66,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Pages that may open a signaling socket. Empty: the site's own origin plus
+# CSRF_TRUSTED_ORIGINS, as for forms (signaling/origin.py); set, exactly these.
+WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS")
 
 INSTALLED_APPS = [
     # daphne first: its runserver serves HTTP and WebSockets from one process.
@@ -282,6 +285,16 @@ CACHES = {
     )
 }
 
+# --- Invite links ------------------------------------------------------------------
+# Failed invite look-ups (links that lead to no invite) allowed per client
+# address and window of seconds before its look-ups get 429 (rooms/throttle.py).
+INVITE_GUESS_LIMIT = env_int("INVITE_GUESS_LIMIT", 30)
+INVITE_GUESS_WINDOW = env_int("INVITE_GUESS_WINDOW", 60)
+# Which client address to believe behind a proxy, for these counters and
+# allauth's login rate limits alike: by default REMOTE_ADDR, nothing else.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER") or None
+
 # --- Signaling and calls --------------------------------------------------------
 # Documented in docs/protocol.md; tests shorten the timers.
 SIGNALING: dict[str, int | float] = {
@@ -362,9 +375,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"invite_tokens": {"()": "rooms.logfilters.RedactInviteTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["invite_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django logs every 4xx/5xx with its path, the servers every request: an
+    # invite link's path is its secret (rooms/logfilters.py). The loggers'
+    # filters change the record for every handler; the console's catches the rest.
     "loggers": {
-        "django.channels.server": {"level": os.environ.get("ACCESS_LOG_LEVEL", "WARNING")},
+        "django.channels.server": {
+            "level": os.environ.get("ACCESS_LOG_LEVEL", "WARNING"),
+            "filters": ["invite_tokens"],
+        },
+        "django.request": {"filters": ["invite_tokens"]},
+        "django.server": {"filters": ["invite_tokens"]},
     },
 }

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from .models import Membership, Room
 
@@ -40,8 +42,19 @@ def video_constraints(spec: str) -> dict[str, Any]:
     }
 
 
+def plural(singular: str, plural: str) -> dict[str, Promise]:
+    """A string with a count, in the plural forms of CLDR (``Intl.PluralRules``)
+    that the page picks from (static/js/call/format.js ``plural``).
+
+    ``one`` is what ngettext gives for 1 and ``other`` for any other count, so
+    a language with one form (Korean) gets the same text twice. Our languages
+    need no more categories (``few``, ``many``).
+    """
+    return {"one": ngettext_lazy(singular, plural, 1), "other": ngettext_lazy(singular, plural, 2)}
+
+
 # Keys are stable: static/js/call/ looks strings up by these names.
-STRINGS = {
+STRINGS: dict[str, Promise | dict[str, Promise]] = {
     # Pre-join
     "prejoinTitle": _("Ready to join?"),
     "join": _("Join now"),
@@ -82,7 +95,6 @@ STRINGS = {
     "cameraOff": _("Camera off"),
     "sharing": _("Sharing screen"),
     "handRaised": _("Hand raised"),
-    "stateNew": _("Connecting…"),
     "stateConnecting": _("Connecting…"),
     "stateConnected": _("Connected"),
     "stateReconnecting": _("Reconnecting…"),
@@ -132,17 +144,26 @@ STRINGS = {
         "Can't reach the relay server (TURN). The call cannot connect; ask the "
         "administrator to check the TURN settings."
     ),
-    "peerFailed": _("The connection to %(name)s failed. Trying again…"),
+    "pairFailed": _("Can't reach %(name)s — trying again"),
+    "pairFailedHint": _(
+        "Your browser and %(name)s's cannot connect right now. Check your network "
+        "(Wi-Fi, VPN, firewall), then press Retry. If it still fails, ask %(name)s "
+        "to reload the page."
+    ),
+    "pairRetry": _("Retry"),
+    "pairRetryLabel": _("Retry the connection to %(name)s"),
     # Chat
     "chat": _("Chat"),
     "chatPlaceholder": _("Message everyone"),
     "chatSend": _("Send"),
-    "chatTooLong": _("Messages can be at most %(n)s characters."),
+    "chatTooLong": plural(
+        "Messages can be at most %(n)s character.", "Messages can be at most %(n)s characters."
+    ),
     "chatNobody": _("Nobody else is here to read it yet."),
     "chatEmpty": _("No messages yet. Messages go only to the people in the call right now."),
-    "chatUnread": _("%(n)s unread messages"),
+    "chatUnread": plural("%(n)s unread message", "%(n)s unread messages"),
     # Signaling states and close codes
-    "reconnecting": _("Connection to the server lost. Reconnecting…"),
+    "reconnecting": _("Reconnecting to the server — your call continues."),
     "reconnected": _("Reconnected."),
     "left": _("You left the call."),
     "rejoin": _("Rejoin"),
@@ -162,6 +183,11 @@ STRINGS = {
     "closedTooLarge": _("The connection was closed because a message was too large."),
     "closedLocked": _("The room is locked: only hosts can join right now."),
     "closedFlooding": _("The connection was closed because this page sent too many messages."),
+    "closedOrigin": _(
+        "The call server does not accept connections from this page's address. Open the "
+        "meeting from the site's usual address, or ask the administrator to check the "
+        "allowed origins (WS_ALLOWED_ORIGINS)."
+    ),
     "closedUnknown": _("The connection to the server was closed."),
 }
 

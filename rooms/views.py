@@ -34,6 +34,7 @@ from .session import (
     pending_invite_get,
     pending_invite_set,
 )
+from .throttle import throttle_invite_guesses
 
 INVITE_MISSING = "missing"
 
@@ -310,6 +311,7 @@ def _already_member(request: HttpRequest, room: Room) -> HttpResponse:
 
 @require_safe
 @never_cache
+@throttle_invite_guesses
 def invite_open(request: HttpRequest, token: str) -> HttpResponse:
     """The invite link itself: check the token, move it into the session and
     continue on a URL without it."""

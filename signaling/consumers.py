@@ -15,8 +15,10 @@ vanish:
   the ``join`` snapshot and kept current by ``peer.joined``/``peer.left``
   group events. The channel layer keeps each sender's messages in order, so a
   newcomer's ``peer.joined`` always reaches a peer before that newcomer's
-  offer. A relay is one validation, one dict lookup and one channel-layer
-  send of a frame the sender already serialized.
+  offer (``tests/test_layers.py``); the browser relies on it and drops
+  frames from peers it was not told about. A relay is one validation, one
+  dict lookup and one channel-layer send of a frame the sender already
+  serialized.
 - **One thing at a time per connection.** Every handler runs under the
   connection's lock: frames from the browser, channel-layer events (each
   source in order, ``dispatch``) and the background ticker (timeouts,

@@ -24,6 +24,8 @@ class CloseCode(IntEnum):
     SERVER_ERROR = 1011
     KICKED = 4000
     REPLACED = 4001
+    # Right after the handshake, before anything else is looked at (signaling/origin.py).
+    ORIGIN_NOT_ALLOWED = 4003
     PROTOCOL = 4400
     NOT_SIGNED_IN = 4401
     NOT_MEMBER = 4403

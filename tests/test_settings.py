@@ -49,3 +49,17 @@ def test_sqlite_is_set_up_for_a_server(tmp_path):
     url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
     assert in_child(code, DATABASE_URL=url) == "wal 1 10000 IMMEDIATE"
     assert in_child(code, DATABASE_URL=url, SQLITE_BUSY_TIMEOUT="2.5") == "wal 1 2500 IMMEDIATE"
+
+
+def test_origin_and_client_address_settings_come_from_the_environment():
+    printed = in_child(
+        "from django.conf import settings as s;"
+        "print(s.WS_ALLOWED_ORIGINS, s.ALLAUTH_TRUSTED_PROXY_COUNT,"
+        " s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER, s.INVITE_GUESS_LIMIT, s.INVITE_GUESS_WINDOW)",
+        WS_ALLOWED_ORIGINS="https://meet.example.com, http://localhost:8000",
+        TRUSTED_PROXY_COUNT="1",
+        TRUSTED_CLIENT_IP_HEADER="X-Real-IP",
+        INVITE_GUESS_LIMIT="5",
+        INVITE_GUESS_WINDOW="600",
+    )
+    assert printed == "['https://meet.example.com', 'http://localhost:8000'] 1 X-Real-IP 5 600"

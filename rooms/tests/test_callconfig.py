@@ -12,27 +12,43 @@ from rooms import services
 from rooms.callconfig import STRINGS, call_config, video_constraints
 from rooms.models import Membership
 
-PO = Path(__file__).resolve().parents[2] / "locale" / "ko" / "LC_MESSAGES" / "django.po"
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "rooms" / "call.html"
 
 
-def korean_catalog() -> dict[str, str]:
-    """msgid → msgstr from the Korean PO file (single-line entries, as written there)."""
-    entries = re.findall(r'^msgid "(.*)"\nmsgstr "(.*)"$', PO.read_text(), re.MULTILINE)
-    return {msgid.replace('\\"', '"'): msgstr for msgid, msgstr in entries}
+def call_strings() -> list[object]:
+    """Every string the call page uses: its config's (each plural form too) and
+    its template's, as lazy translations or msgids."""
+    texts: list[object] = []
+    for value in STRINGS.values():
+        texts += list(value.values()) if isinstance(value, dict) else [value]
+    template = TEMPLATE.read_text()
+    texts += re.findall(r'{% translate "([^"]+)" %}', template)
+    texts += re.findall(r"{% translate '([^']+)' %}", template)
+    return texts
 
 
 def test_every_call_string_has_a_korean_translation():
-    catalog = korean_catalog()
-    template_ids = re.findall(r'{% translate "([^"]+)" %}', TEMPLATE.read_text())
-    template_ids += re.findall(r"{% translate '([^']+)' %}", TEMPLATE.read_text())
-    with translation.override(None):
-        msgids = [str(text) for text in STRINGS.values()] + template_ids
-    missing = [msgid for msgid in msgids if not catalog.get(msgid)]
+    # Through Django's own catalog (the committed .mo), plural forms included.
+    missing = []
+    for text in call_strings():
+        with translation.override("en"):
+            english = str(text) if not isinstance(text, str) else text
+        with translation.override("ko"):
+            korean = str(text) if not isinstance(text, str) else translation.gettext(text)
+        if korean == english:
+            missing.append(english)
+        # Placeholders survive translation.
+        assert re.findall(r"%\(\w+\)s", korean) == re.findall(r"%\(\w+\)s", english), english
     assert missing == []
-    # Placeholders survive translation.
-    for msgid in msgids:
-        assert re.findall(r"%\(\w+\)s", catalog[msgid]) == re.findall(r"%\(\w+\)s", msgid)
+
+
+def test_counts_have_their_plural_forms_in_both_languages():
+    with translation.override("en"):
+        assert str(STRINGS["chatUnread"]["one"]) == "%(n)s unread message"  # type: ignore[index]
+        assert str(STRINGS["chatUnread"]["other"]) == "%(n)s unread messages"  # type: ignore[index]
+    with translation.override("ko"):
+        forms = {str(text) for text in STRINGS["chatUnread"].values()}  # type: ignore[union-attr]
+        assert forms == {"읽지 않은 메시지 %(n)s개"}
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,11 @@ import logging
 
 import pytest
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from meet.asgi import application
 from rooms import services
 from rooms.models import Membership, Room
 from signaling import consumers, events, presence
@@ -106,18 +104,12 @@ async def test_lock_while_on_the_pre_join_screen_refuses_the_join(
     assert await socket.closed() == 4423
 
 
-async def test_foreign_origin_handshake_is_refused(world: World):
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/rooms/{world.slug}/",
-        headers=[
-            (b"origin", b"http://evil.example"),
-            (b"cookie", f"sessionid={world.alex.session}".encode()),
-        ],
-    )
-    connected, _ = await communicator.connect()
-    assert not connected
-    await communicator.disconnect()
+async def test_foreign_origin_is_closed_with_4003_even_for_a_member(
+    world: World, open_socket: Opener
+):
+    """More origins in test_origin.py."""
+    socket = await open_socket(world.alex, world.slug, origin=b"http://testserver:8080")
+    assert await socket.closed() == 4003
 
 
 # --- join and welcome -------------------------------------------------------------------

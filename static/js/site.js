@@ -4,6 +4,10 @@
 
 const SUBMIT_GUARD_MS = 5000;
 
+/**
+ * @param {HTMLInputElement} input
+ * @returns {Promise<boolean>}
+ */
 async function copyFrom(input) {
   if (navigator.clipboard && window.isSecureContext) {
     try {
@@ -24,9 +28,11 @@ async function copyFrom(input) {
 
 function setUpCopyButtons() {
   for (const button of document.querySelectorAll("button[data-copy]")) {
-    const input = document.getElementById(button.dataset.copy);
-    if (!input) continue;
+    if (!(button instanceof HTMLButtonElement)) continue;
+    const input = document.getElementById(button.dataset.copy || "");
+    if (!(input instanceof HTMLInputElement)) continue;
     const label = button.textContent;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
     let timer;
     button.hidden = false;
     button.addEventListener("click", async () => {
@@ -48,10 +54,12 @@ function setUpCopyButtons() {
 
 function setUpSelectOnFocus() {
   for (const input of document.querySelectorAll("input[data-select-on-focus]")) {
+    if (!(input instanceof HTMLInputElement)) continue;
     input.addEventListener("focus", () => input.select());
   }
 }
 
+/** @param {SubmitEvent} event */
 function onSubmit(event) {
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
@@ -71,7 +79,7 @@ function onSubmit(event) {
 // Pages restored from the back/forward cache keep their old state.
 function onPageShow() {
   for (const form of document.querySelectorAll("form[data-submitting]")) {
-    delete form.dataset.submitting;
+    if (form instanceof HTMLFormElement) delete form.dataset.submitting;
   }
 }
 

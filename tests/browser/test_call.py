@@ -19,8 +19,8 @@ def test_two_people_see_and_hear_each_other(call_server, new_context, make_user)
     for person in people:
         assert_media_flowing(person.page, peers=1)
     first, second = people[0].page, people[1].page
-    assert first.locator(f"{REMOTE_TILES} .tile-name").inner_text() == "Alex"
-    assert second.locator(f"{REMOTE_TILES} .tile-name").inner_text() == "민지"
+    assert first.locator(f"{REMOTE_TILES} .tile__name").inner_text() == "Alex"
+    assert second.locator(f"{REMOTE_TILES} .tile__name").inner_text() == "민지"
     # Every step of call setup is marked for the benchmark.
     marks = second.evaluate(
         "() => performance.getEntriesByType('mark')"

@@ -13,7 +13,7 @@ def send(page, text):
 
 
 def texts(page):
-    return page.locator("#chat-log .chat-text").all_inner_texts()
+    return page.locator("#chat-log .chat-message__text").all_inner_texts()
 
 
 def wait_for_texts(page, count):
@@ -44,7 +44,7 @@ def test_chat_reaches_everyone_once_stays_text_and_late_joiner_gets_history(
         assert texts(page) == ["안녕하세요", XSS]
         assert page.locator("#chat-log img").count() == 0
         assert page.evaluate("() => window.__xss") is None
-    assert first.locator("#chat-log .chat-name").all_inner_texts() == ["You", "Alex"]
+    assert first.locator("#chat-log .chat-message__name").all_inner_texts() == ["You", "Alex"]
 
     late = open_call(new_context(call_server, sora), room)
     join(late)

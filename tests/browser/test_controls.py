@@ -51,13 +51,13 @@ def test_mute_and_camera_off_are_seen_by_peers_and_stop_the_camera(
     receiver.wait_for_function(
         "() => document.querySelector('.tile[data-name=\"민지\"]').dataset.muted === 'true'"
     )
-    assert seen.locator(".tile-muted").is_visible()
+    assert seen.locator(".tile__muted").is_visible()
 
     sender.click("#ctl-camera")
     receiver.wait_for_function(
         "() => document.querySelector('.tile[data-name=\"민지\"]').dataset.camera === 'false'"
     )
-    assert seen.locator(".tile-avatar").is_visible()
+    assert seen.locator(".tile__avatar").is_visible()
     # The camera is really off: every camera track ended, nothing is sent.
     assert set(sender.evaluate(CAMERA_TRACKS_STATE)) == {"ended"}
     assert sender.evaluate(VIDEO_SENDER_TRACK) == [None]

@@ -162,7 +162,7 @@ def test_camera_microphone_and_speaker_switch_mid_call_without_renegotiation(
     speaker = option_value(sender, "#settings-speaker", "Fake Audio Output 1")
     sender.select_option("#settings-speaker", speaker)
     sender.wait_for_function(
-        "(id) => document.querySelector('.tile:not([data-self]) .tile-audio').sinkId === id",
+        "(id) => document.querySelector('.tile:not([data-self]) .tile__audio').sinkId === id",
         arg=speaker,
     )
     assert sender.evaluate(PREFS)["audiooutput"] == speaker

@@ -34,12 +34,12 @@ def test_host_kicks_a_participant_who_is_told_so(call_server, new_context, make_
     host, guest = (p.page for p in start_call(new_context, call_server, room, [minji, alex]))
     wait_for_peers(host, 1)
     # Only hosts get the remove button and the end-meeting control.
-    expect(guest.locator(".tile-kick:visible")).to_have_count(0)
+    expect(guest.locator(".tile__kick:visible")).to_have_count(0)
     expect(guest.locator("#ctl-end")).to_be_hidden()
 
     host.on("dialog", lambda dialog: dialog.accept())
     tile(host, "Alex").hover()
-    tile(host, "Alex").locator(".tile-kick").click()
+    tile(host, "Alex").locator(".tile__kick").click()
     expect(guest.locator("#ended-title")).to_have_text("A host removed you from the call.")
     expect(tile(host, "Alex")).to_have_count(0, timeout=FEW_SECONDS)
     expect(host.locator("#banner")).to_contain_text("Alex")

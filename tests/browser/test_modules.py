@@ -9,7 +9,8 @@ def test_budget_backoff_and_session_id_rules(call_server, new_context, make_user
     result = page.evaluate(
         """async () => {
             const { videoEncodingFor, rtcConfiguration } = await import('/static/js/call/mesh.js');
-            const { backoffDelay, shouldReconnect } = await import('/static/js/call/signaling.js');
+            const { backoffDelay } = await import('/static/js/call/signaling.js');
+            const { shouldReconnect } = await import('/static/js/call/protocol.js');
             const { sdpSessionId } = await import('/static/js/call/peer.js');
             const budget = { videoKbps: 2500, perPeerMaxKbps: 1500 };
             const delays = [0, 1, 2, 3, 10].map((n) => backoffDelay(n));

@@ -176,7 +176,7 @@ def test_a_destroyed_connection_is_rebuilt_without_disturbing_the_other_pairs(
     pages[closer].click("#ctl-chat")
     pages[closer].fill("#chat-input", "다시 연결됐어요")
     pages[closer].press("#chat-input", "Enter")
-    expect(pages[other].locator("#chat-log .chat-text")).to_have_text(["다시 연결됐어요"])
+    expect(pages[other].locator("#chat-log .chat-message__text")).to_have_text(["다시 연결됐어요"])
 
     # The pairs with the third person were not disturbed: same connection
     # objects on both ends, never a state change.
@@ -194,5 +194,88 @@ def test_a_destroyed_connection_is_rebuilt_without_disturbing_the_other_pairs(
                 assert page_after["changes"][pc["mine"]] == [], (index, page_after)
     for page in pages:
         assert page.evaluate("() => window.__sameDocument") is True
+        expect(page.locator(REMOTE_TILES)).to_have_count(2)
+        assert page.context.errors == []
+
+
+# ICE candidates for the peer ids in window.__blockCandidatesTo never leave
+# the page, neither trickled nor inside an offer or answer: the pair's new
+# connections can find no path, as behind a network that drops their
+# packets, while the signaling still works.
+BLOCK_CANDIDATES = """
+(() => {
+  const send = WebSocket.prototype.send;
+  window.__blockCandidatesTo = new Set();
+  WebSocket.prototype.send = function (data) {
+    let frame;
+    try { frame = JSON.parse(data); } catch { return send.call(this, data); }
+    if (window.__blockCandidatesTo.has(frame.to)) {
+      if (frame.type === "candidate") return;
+      if (frame.sdp) {
+        const lines = frame.sdp.split("\\r\\n");
+        frame.sdp = lines.filter((l) => !l.startsWith("a=candidate")).join("\\r\\n");
+        data = JSON.stringify(frame);
+      }
+    }
+    return send.call(this, data);
+  };
+})();
+"""
+
+
+def test_a_pair_that_cannot_connect_says_so_and_retry_rebuilds_only_that_pair(
+    call_server, new_context, make_user
+):
+    users = [make_user("minji", "민지"), make_user("alex", "Alex"), make_user("sora", "소라")]
+    room = make_room(users[0], members=users[1:])
+    pages = []
+    for user in users:
+        context = new_context(call_server, user)
+        context.add_init_script(BLOCK_CANDIDATES)
+        pages.append(open_call(context, room))
+        join(pages[-1])
+    for page in pages:
+        wait_for_peers(page, 2)
+    minji, alex, _ = pages
+    minji_id = tile(alex, "민지").get_attribute("data-peer-id")
+    alex_id = tile(minji, "Alex").get_attribute("data-peer-id")
+    minji.evaluate("(id) => window.__blockCandidatesTo.add(id)", alex_id)
+    alex.evaluate("(id) => window.__blockCandidatesTo.add(id)", minji_id)
+
+    # Break the Minji–Alex pair: both ends start over, and cannot connect.
+    watched = [page.evaluate(WATCH) for page in pages]
+    theirs = {pc["mine"] for pc in watched[1]}
+    pair = next(pc["mine"] for pc in watched[0] if pc["theirs"] in theirs)
+    minji.evaluate(CLOSE, pair)
+
+    problem = tile(minji, "Alex").locator(".tile__problem")
+    expect(problem).to_be_visible(timeout=30_000)
+    expect(problem).to_contain_text("Can't reach Alex — trying again")
+    expect(problem).to_contain_text("press Retry")
+    expect(tile(minji, "Alex")).to_have_attribute("aria-label", "Alex, Connection failed")
+    expect(tile(alex, "민지").locator(".tile__problem")).to_be_visible(timeout=30_000)
+    # The pairs with Sora are fine and say nothing.
+    expect(tile(minji, "소라").locator(".tile__problem")).to_be_hidden()
+
+    # The network is back; Minji presses Retry, well before the next repair round.
+    minji.evaluate("() => window.__blockCandidatesTo.clear()")
+    alex.evaluate("() => window.__blockCandidatesTo.clear()")
+    minji.get_by_role("button", name="Retry the connection to Alex").click()
+    for page, name in ((minji, "Alex"), (alex, "민지")):
+        expect(tile(page, name)).to_have_attribute("data-state", "connected", timeout=6_000)
+        expect(tile(page, name).locator(".tile__problem")).to_be_hidden()
+    for page in pages:
+        assert_media_flowing(page, peers=2)
+
+    # Sora's pairs were never touched: same connections, no state change.
+    after = [page.evaluate(CONNECTIONS) for page in pages]
+    assert sorted(after[2]["kept"]) == sorted(pc["mine"] for pc in watched[2])
+    assert after[2]["fresh"] == []
+    third = {pc["mine"] for pc in watched[2]}
+    for index, page_after in enumerate(after):
+        for pc in watched[index]:
+            if pc["mine"] in third or pc["theirs"] in third:
+                assert page_after["changes"][pc["mine"]] == [], (index, page_after)
+    for page in pages:
         expect(page.locator(REMOTE_TILES)).to_have_count(2)
         assert page.context.errors == []

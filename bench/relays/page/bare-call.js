@@ -1,8 +1,9 @@
 // The bare call page: the call client's own DOM-free modules (signaling.js,
 // mesh.js with peer.js, media.js, served from static/js/call/) with the least
-// glue that makes a call, and nothing else: no Django, no UI, no chat.
+// glue that makes a call, and nothing else: no Django, no UI, no chat, no
+// call session (a plain map of pairs stands in for its roster).
 //
-// It follows the call page's sequence (static/js/call/main.js): the camera,
+// It follows the call page's sequence (static/js/call/main.js, session.js): the camera,
 // the signaling socket and a throw-away RTCPeerConnection are started while
 // the pre-join screen shows; Join sends one `join`; on `welcome` every
 // connection is started before any DOM work. It emits the same performance
@@ -28,10 +29,12 @@ const media = new LocalMedia({
 });
 const scheme = location.protocol === "https:" ? "wss:" : "ws:";
 const signaling = new Signaling(`${scheme}//${location.host}/ws/rooms/${encodeURIComponent(room)}/`);
+const pairs = new Map();
 const mesh = new Mesh({
   send: (message) => signaling.send(message),
   tracks: () => media.sending(),
   budget,
+  pairs: () => pairs.values(),
 });
 let joinRequested = false;
 
@@ -55,32 +58,47 @@ signaling.addEventListener("open", () => {
   if (joinRequested) sendJoin();
 });
 
+function connect(info) {
+  const peer = mesh.connect(info);
+  pairs.set(info.peer, peer);
+  peer.addEventListener("stream", ({ detail: { stream } }) => show(info.peer, stream));
+  return peer;
+}
+
+function disconnect(id) {
+  pairs.get(id)?.close();
+  pairs.delete(id);
+  mesh.applyBudget();
+}
+
 signaling.addEventListener("message", ({ detail: message }) => {
   switch (message.type) {
     case "welcome":
       performance.mark("meet:welcome");
       mesh.setIce(message.ice || null);
-      for (const peer of message.peers) mesh.add(peer);
+      for (const peer of message.peers) connect(peer);
+      mesh.applyBudget();
       status.textContent = `in call as ${message.peer}`;
       break;
     case "peer-joined":
-      mesh.add(message.peer);
+      connect(message.peer);
+      mesh.applyBudget();
       break;
     case "peer-left":
-      mesh.remove(message.peer);
+      disconnect(message.peer);
       document.getElementById(`v-${message.peer}`)?.remove();
       break;
     case "offer":
     case "answer":
     case "candidate":
-      mesh.signal(message);
+      pairs.get(message.from)?.handle(message);
       break;
     default:
       break;
   }
 });
 
-mesh.addEventListener("peer-stream", ({ detail: { id, stream } }) => {
+function show(id, stream) {
   let video = document.getElementById(`v-${id}`);
   if (!video) {
     video = document.createElement("video");
@@ -93,7 +111,7 @@ mesh.addEventListener("peer-stream", ({ detail: { id, stream } }) => {
     if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback(mark);
   }
   if (video.srcObject !== stream) video.srcObject = stream;
-});
+}
 
 button.addEventListener("click", () => {
   performance.mark("meet:join-click");

@@ -60,6 +60,7 @@ export class Chat extends EventTarget {
     const trimmed = text.trim();
     if (!trimmed) throw new RangeError("empty");
     if (trimmed.length > this.maxLength) throw new RangeError("too-long");
+    /** @type {ChatMessage} */
     const message = {
       type: "chat",
       id: crypto.randomUUID(),
@@ -108,7 +109,10 @@ export class Chat extends EventTarget {
     };
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {ChatMessage} message
+   */
   add(message) {
     if (this.seen.has(message.id)) return;
     this.seen.add(message.id);
@@ -119,6 +123,10 @@ export class Chat extends EventTarget {
   }
 }
 
+/**
+ * @param {ChatMessage} a
+ * @param {ChatMessage} b
+ */
 function before(a, b) {
   return a.ts < b.ts || (a.ts === b.ts && a.id < b.id);
 }

@@ -12,11 +12,11 @@
 
 /**
  * Map a getUserMedia error to a problem name.
- * @param {Error} error
+ * @param {unknown} error
  * @returns {MediaProblem}
  */
 export function problemOf(error) {
-  switch (error && error.name) {
+  switch (error instanceof Error || error instanceof DOMException ? error.name : "") {
     case "NotAllowedError":
     case "SecurityError":
       return "denied";
@@ -60,14 +60,19 @@ export class LocalMedia extends EventTarget {
     this.videoId = "";
     /** Preview stream for the self view: the current audio and camera tracks. */
     this.preview = new MediaStream();
+    /** @type {AnalyserNode|null} */
     this.analyser = null;
+    /** @type {AudioContext|null} */
     this.audioContext = null;
+    /** @type {Float32Array<ArrayBuffer>|null} */
     this.levelData = null;
+    /** @type {MediaStreamAudioSourceNode|null} */
+    this.source = null;
     /** Camera and microphone changes run one at a time, in the order asked. */
     this.queues = { audio: Promise.resolve(), video: Promise.resolve() };
     /** Set when leaving the call: nothing is opened any more. */
     this.stopped = false;
-    if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+    if (navigator.mediaDevices?.addEventListener) {
       navigator.mediaDevices.addEventListener("devicechange", () =>
         this.dispatchEvent(new Event("devices")),
       );
@@ -76,29 +81,43 @@ export class LocalMedia extends EventTarget {
 
   /** Whether this page can use getUserMedia at all (needs a secure context). */
   static get supported() {
-    return !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+    return !!navigator.mediaDevices?.getUserMedia;
   }
 
   /** Whether screen sharing is possible in this browser. */
   static get canShareScreen() {
-    return !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+    return !!navigator.mediaDevices?.getDisplayMedia;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {string} deviceId
+   * @returns {MediaTrackConstraints}
+   */
   audioRequest(deviceId, exact = false) {
+    /** @type {MediaTrackConstraints} */
     const constraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
     if (deviceId) constraints.deviceId = exact ? { exact: deviceId } : { ideal: deviceId };
     return constraints;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {string} deviceId
+   * @returns {MediaTrackConstraints}
+   */
   videoRequest(deviceId, exact = false) {
+    /** @type {MediaTrackConstraints} */
     const constraints = { ...this.videoConstraints };
     if (deviceId) constraints.deviceId = exact ? { exact: deviceId } : { ideal: deviceId };
     return constraints;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {"audio"|"video"} kind
+   * @param {string} deviceId
+   */
   request(kind, deviceId, exact = false) {
     return kind === "audio"
       ? this.audioRequest(deviceId, exact)
@@ -116,7 +135,10 @@ export class LocalMedia extends EventTarget {
    */
   serial(kind, task) {
     const run = this.queues[kind].then(task);
-    this.queues[kind] = run.catch(() => {});
+    this.queues[kind] = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   }
 
@@ -147,16 +169,22 @@ export class LocalMedia extends EventTarget {
       if (video.status === "fulfilled") this.adopt(video.value);
       if (audio.status === "fulfilled" && video.status === "fulfilled") return null;
       if (audio.status === "fulfilled") {
-        return problemOf(video.reason) === "busy" ? "busy" : "no-camera";
+        return problemOf(/** @type {PromiseRejectedResult} */ (video).reason) === "busy"
+          ? "busy"
+          : "no-camera";
       }
+      const audioProblem = problemOf(/** @type {PromiseRejectedResult} */ (audio).reason);
       if (video.status === "fulfilled") {
-        return problemOf(audio.reason) === "busy" ? "busy" : "no-microphone";
+        return audioProblem === "busy" ? "busy" : "no-microphone";
       }
-      return problemOf(audio.reason) === "denied" ? "denied" : problem;
+      return audioProblem === "denied" ? "denied" : problem;
     }
   }
 
-  /** @private Take the tracks of a getUserMedia stream as ours. */
+  /**
+   * @private Take the tracks of a getUserMedia stream as ours.
+   * @param {MediaStream} stream
+   */
   adopt(stream) {
     for (const track of stream.getTracks()) {
       if (track.kind === "audio") this.setAudio(track);
@@ -164,7 +192,10 @@ export class LocalMedia extends EventTarget {
     }
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {MediaStreamTrack|null} track
+   */
   setAudio(track) {
     // A device that finished opening after the call was left is not kept.
     if (this.stopped && track) {
@@ -190,7 +221,10 @@ export class LocalMedia extends EventTarget {
     this.emitTrack("audio");
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {MediaStreamTrack|null} track
+   */
   setCamera(track) {
     if (this.stopped && track) {
       track.stop();
@@ -216,7 +250,10 @@ export class LocalMedia extends EventTarget {
     if (!this.screen) this.emitTrack("video");
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {"audio"|"video"} kind
+   */
   emitTrack(kind) {
     this.dispatchEvent(new CustomEvent("track", { detail: { kind, track: this.sending()[kind] } }));
   }
@@ -314,7 +351,9 @@ export class LocalMedia extends EventTarget {
     if (current && current.readyState === "live" && current.getSettings().deviceId === deviceId) {
       return null;
     }
+    /** @param {MediaStreamTrack|null} track */
     const install = (track) => (kind === "audio" ? this.setAudio(track) : this.setCamera(track));
+    /** @param {string} id */
     const open = async (id) => {
       const constraints = { [kind]: this.request(kind, id, true) };
       return (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()[0];
@@ -336,14 +375,17 @@ export class LocalMedia extends EventTarget {
       problem = problemOf(error);
     }
     try {
-      install(await open(previous));
+      install(await open(previous || ""));
     } catch {
       install(null);
     }
     return problem;
   }
 
-  /** @private The microphone in use ended on its own: open the default one. */
+  /**
+   * @private The microphone in use ended on its own: open the default one.
+   * @param {MediaStreamTrack} track
+   */
   microphoneLost(track) {
     this.serial("audio", async () => {
       if (this.audio !== track) return;
@@ -407,8 +449,9 @@ export class LocalMedia extends EventTarget {
    * @returns {Promise<{audioinput: MediaDeviceInfo[], videoinput: MediaDeviceInfo[], audiooutput: MediaDeviceInfo[]}>}
    */
   async devices() {
+    /** @type {Record<"audioinput"|"videoinput"|"audiooutput", MediaDeviceInfo[]>} */
     const lists = { audioinput: [], videoinput: [], audiooutput: [] };
-    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return lists;
+    if (!navigator.mediaDevices?.enumerateDevices) return lists;
     for (const device of await navigator.mediaDevices.enumerateDevices()) {
       if (device.kind in lists && device.deviceId) lists[device.kind].push(device);
     }
@@ -435,7 +478,9 @@ export class LocalMedia extends EventTarget {
    * @returns {number}
    */
   level() {
-    if (!this.analyser || !this.audio || this.muted) return 0;
+    if (!this.analyser || !this.audioContext || !this.levelData || !this.audio || this.muted) {
+      return 0;
+    }
     // Created before any click, the context starts suspended; resume() works
     // once the page has had a user gesture.
     if (this.audioContext.state === "suspended") this.audioContext.resume().catch(() => {});

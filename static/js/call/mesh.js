@@ -1,14 +1,12 @@
 /**
- * The mesh: one Peer per remote participant, keyed by peer id. Routes
- * signaling frames to them, keeps the video bitrate budget, applies fresh
- * ICE servers. No DOM.
+ * The mesh: what every pair of the call shares. It builds each pair's Peer,
+ * keeps the video bitrate budget across them, and keeps their ICE servers
+ * fresh. It holds no list of its own: the pairs live in the call's roster
+ * (session.js), which it reads through `pairs`. No DOM.
  * @module
  */
 
 import { Peer } from "./peer.js";
-
-/** Frames for a peer we have not been told about yet are kept this long (ms). */
-const EARLY_SIGNAL_TTL_MS = 10000;
 /** Ask for fresh TURN credentials this long before they expire (s). */
 const ICE_REFRESH_MARGIN_S = 300;
 
@@ -38,58 +36,55 @@ export function videoEncodingFor(peerCount, budget, screen = false) {
 }
 
 /**
+ * The `ice` object of `welcome` and `ice-servers` (docs/protocol.md).
+ * @typedef {{servers?: RTCIceServer[], policy?: string, expires?: number}} IceConfig
+ */
+
+/**
  * RTCConfiguration from the `ice` object of `welcome` / `ice-servers`.
- * @param {{servers?: RTCIceServer[], policy?: string}} ice
+ * @param {IceConfig|null} ice
  * @returns {RTCConfiguration}
  */
 export function rtcConfiguration(ice) {
   return {
-    iceServers: (ice && ice.servers) || [],
+    iceServers: ice?.servers || [],
     iceTransportPolicy: ice && ice.policy === "relay" ? "relay" : "all",
     bundlePolicy: "max-bundle",
   };
 }
 
 /**
- * All peer connections of this call.
- *
- * Events (each `detail` has `id`, the remote peer id):
- * - `peer-state` (`state`), `peer-stream` (`stream`),
- * - `channel-open`, `channel-message` (`data`),
- * - `ice-error` (`errorCode`, `url`, `errorText`).
+ * The pairs of this call, as a whole.
  */
-export class Mesh extends EventTarget {
+export class Mesh {
   /**
    * @param {object} options
-   * @param {(message: object) => boolean} options.send sends a signaling frame
+   * @param {(message: {type: string, [key: string]: unknown}) => boolean} options.send sends a signaling frame
    * @param {() => {audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} options.tracks
    * @param {{videoKbps: number, perPeerMaxKbps: number}} options.budget
+   * @param {() => Iterable<Peer>} options.pairs every pair of the call right now
    */
-  constructor({ send, tracks, budget }) {
-    super();
+  constructor({ send, tracks, budget, pairs }) {
     this.send = send;
     this.tracks = tracks;
     this.budget = budget;
+    this.pairs = pairs;
     this.screen = false;
-    /** @type {Map<string, Peer>} */
-    this.peers = new Map();
-    /** @type {Map<string, {at: number, frames: object[]}>} */
-    this.early = new Map();
     this.config = rtcConfiguration(null);
-    this.iceTimer = 0;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this.iceTimer = undefined;
   }
 
   /**
    * Use the ICE servers of a `welcome` or `ice-servers` frame, now and for
    * every existing connection, and schedule the next refresh.
-   * @param {{servers: RTCIceServer[], policy: string, expires?: number}} ice
+   * @param {IceConfig|null} ice
    */
   setIce(ice) {
-    this.ice = ice;
     this.config = rtcConfiguration(ice);
-    for (const peer of this.peers.values()) peer.setConfiguration(this.config);
+    for (const peer of this.pairs()) peer.setConfiguration(this.config);
     clearTimeout(this.iceTimer);
-    if (ice && ice.expires) {
+    if (ice?.expires) {
       const seconds = ice.expires - Date.now() / 1000 - ICE_REFRESH_MARGIN_S;
       const delay = Math.max(30, seconds) * 1000;
       this.iceTimer = setTimeout(() => this.send({ type: "ice-servers" }), delay);
@@ -102,13 +97,13 @@ export class Mesh extends EventTarget {
   }
 
   /**
-   * Start a connection to a peer from `welcome` (we offer) or `peer-joined`
-   * (we wait for their offer). Both flags come from the server.
+   * Build the pair with a peer from `welcome` (we offer) or `peer-joined`
+   * (we wait for their offer); both flags come from the server. The caller
+   * keeps it where `pairs` finds it, then calls `applyBudget`.
    * @param {{peer: string, offer: boolean, polite: boolean}} info
    * @returns {Peer}
    */
-  add(info) {
-    this.remove(info.peer);
+  connect(info) {
     const id = info.peer;
     const peer = new Peer({
       id,
@@ -117,60 +112,21 @@ export class Mesh extends EventTarget {
       config: this.config,
       send: (message) => this.send({ ...message, to: id }),
       tracks: this.tracks,
-      videoEncoding: () => videoEncodingFor(this.peers.size, this.budget, this.screen),
+      videoEncoding: () => videoEncodingFor(this.count(), this.budget, this.screen),
     });
-    // Peers from peer-joined came after us: they get our chat history.
-    peer.joinedAfterUs = !info.offer;
-    const forward = (type, extra) => (event) =>
-      this.dispatchEvent(new CustomEvent(type, { detail: { id, ...extra(event) } }));
-    peer.addEventListener("state", forward("peer-state", (e) => e.detail));
-    peer.addEventListener("stream", forward("peer-stream", (e) => e.detail));
-    peer.addEventListener("channel-open", forward("channel-open", () => ({})));
-    peer.addEventListener("channel-message", forward("channel-message", (e) => e.detail));
-    peer.addEventListener("ice-error", forward("ice-error", (e) => e.detail));
     peer.addEventListener("negotiated", () => peer.applyVideoEncoding());
     peer.addEventListener("state", (event) => {
-      if (event.detail.state === "connected") peer.applyVideoEncoding();
+      const { state } = /** @type {CustomEvent<{state: string}>} */ (event).detail;
+      if (state === "connected") peer.applyVideoEncoding();
     });
-    this.peers.set(id, peer);
-    this.applyBudget();
-    const early = this.early.get(id);
-    this.early.delete(id);
-    if (early) for (const frame of early.frames) peer.handle(frame);
     return peer;
   }
 
-  /**
-   * Close the connection to a peer that left.
-   * @param {string} id
-   */
-  remove(id) {
-    const peer = this.peers.get(id);
-    if (!peer) return;
-    peer.close();
-    this.peers.delete(id);
-    this.applyBudget();
-  }
-
-  /**
-   * Route an `offer`, `answer` or `candidate` frame (stamped `from` by the server).
-   * @param {{type: string, from: string}} message
-   */
-  signal(message) {
-    const peer = this.peers.get(message.from);
-    if (peer) {
-      peer.handle(message);
-      return;
-    }
-    // The relayed offer can overtake the peer-joined announcement (they travel
-    // on different channels): keep it until the announcement arrives.
-    const now = Date.now();
-    for (const [id, entry] of this.early) {
-      if (now - entry.at > EARLY_SIGNAL_TTL_MS) this.early.delete(id);
-    }
-    const entry = this.early.get(message.from) || { at: now, frames: [] };
-    entry.frames.push(message);
-    this.early.set(message.from, entry);
+  /** @private How many pairs there are. */
+  count() {
+    let count = 0;
+    for (const _ of this.pairs()) count += 1;
+    return count;
   }
 
   /**
@@ -180,7 +136,7 @@ export class Mesh extends EventTarget {
    * @returns {Promise<void>}
    */
   async replaceTrack(kind, track) {
-    await Promise.all([...this.peers.values()].map((peer) => peer.replaceTrack(kind, track)));
+    await Promise.all([...this.pairs()].map((peer) => peer.replaceTrack(kind, track)));
   }
 
   /**
@@ -192,9 +148,9 @@ export class Mesh extends EventTarget {
     this.applyBudget();
   }
 
-  /** Re-apply the per-peer video encoding to every sender. */
+  /** Re-apply the per-peer video encoding to every sender (the number of pairs changed). */
   applyBudget() {
-    for (const peer of this.peers.values()) peer.applyVideoEncoding();
+    for (const peer of this.pairs()) peer.applyVideoEncoding();
   }
 
   /**
@@ -204,31 +160,12 @@ export class Mesh extends EventTarget {
    */
   broadcast(data) {
     let sent = 0;
-    for (const peer of this.peers.values()) if (peer.sendData(data)) sent += 1;
+    for (const peer of this.pairs()) if (peer.sendData(data)) sent += 1;
     return sent;
   }
 
-  /**
-   * Send a string to one peer's chat channel.
-   * @param {string} id
-   * @param {string} data
-   * @returns {boolean}
-   */
-  sendTo(id, data) {
-    const peer = this.peers.get(id);
-    return !!peer && peer.sendData(data);
-  }
-
-  /** Close every connection (leaving, or rejoining under a new peer id). */
-  clear() {
-    for (const peer of this.peers.values()) peer.close();
-    this.peers.clear();
-    this.early.clear();
-  }
-
-  /** Close everything and stop timers. */
+  /** Stop the ICE refresh (the call is over on this page). */
   close() {
-    this.clear();
     clearTimeout(this.iceTimer);
   }
 }

@@ -6,6 +6,17 @@
  * @module
  */
 
+/**
+ * How our pair with one peer is doing, as the tile shows it.
+ * @typedef {"connecting"|"connected"|"reconnecting"|"failed"} PairState
+ */
+
+/**
+ * An `offer`, `answer` or `candidate` frame from the server (`from` stamped).
+ * @typedef {{type: string, from?: string, sdp?: string,
+ *   candidate?: RTCIceCandidateInit|null}} SignalFrame
+ */
+
 /** How long `disconnected` may last before we restart ICE (ms). */
 const DISCONNECTED_GRACE_MS = 2500;
 /** How long a (re)connection attempt may take before the next repair step (ms). */
@@ -16,7 +27,7 @@ const FAILED_AFTER_ROUNDS = 2;
 /**
  * The session id of an SDP's `o=` line. A new RTCPeerConnection always picks a
  * new one, so a changed id means the other side rebuilt its connection.
- * @param {string} sdp
+ * @param {string|undefined} sdp
  * @returns {string}
  */
 export function sdpSessionId(sdp) {
@@ -42,7 +53,8 @@ export class Peer extends EventTarget {
    * @param {boolean} options.polite from the server (`polite` in welcome / peer-joined)
    * @param {boolean} options.initiator true when we make the first offer (`offer` flag)
    * @param {RTCConfiguration} options.config ICE servers and transport policy
-   * @param {(message: object) => void} options.send sends a signaling frame to this peer
+   * @param {(message: {type: string, [key: string]: unknown}) => void} options.send
+   *   sends a signaling frame to this peer
    * @param {() => {audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} options.tracks
    *   the local tracks to send right now
    * @param {() => RTCRtpEncodingParameters} options.videoEncoding the video encoding to apply
@@ -59,25 +71,42 @@ export class Peer extends EventTarget {
     this.wasConnected = false;
     this.closed = false;
     this.queue = Promise.resolve();
-    this.repairTimer = 0;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this.repairTimer = undefined;
     this.repairRound = 0;
-    this.iceErrors = [];
-    this.build(initiator);
+    this.iceMarked = false;
+    this.firstOffer = true;
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.settingRemoteAnswer = false;
+    /** Whether our current connection made the offer of its first negotiation. */
+    this.offeredFirst = false;
+    this.remoteSession = "";
+    /** @type {{audio: RTCRtpSender|null, video: RTCRtpSender|null}} */
+    this.senders = { audio: null, video: null };
+    /** @type {RTCDataChannel|null} */
+    this.channel = null;
+    this.remoteStream = new MediaStream();
+    this.pc = this.build(initiator);
   }
 
-  /** @private Create the RTCPeerConnection (first time or on rebuild). */
+  /**
+   * @private Create the RTCPeerConnection (first time or on rebuild).
+   * @param {boolean} initiator whether this connection makes the first offer
+   * @returns {RTCPeerConnection}
+   */
   build(initiator) {
-    if (this.pc) this.teardown();
+    if (this.pc) this.teardown(this.pc);
     const pc = new RTCPeerConnection(this.config);
     this.pc = pc;
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.settingRemoteAnswer = false;
+    this.offeredFirst = initiator;
     this.remoteSession = "";
     this.senders = { audio: null, video: null };
     this.channel = null;
     this.remoteStream = new MediaStream();
-    this.firstOffer = true;
 
     pc.addEventListener("negotiationneeded", () => this.onNegotiationNeeded(pc));
     pc.addEventListener("icecandidate", ({ candidate }) => {
@@ -86,8 +115,8 @@ export class Peer extends EventTarget {
     });
     pc.addEventListener("icecandidateerror", (event) => {
       if (pc !== this.pc) return;
-      const detail = { errorCode: event.errorCode, url: event.url, errorText: event.errorText };
-      this.iceErrors.push(detail);
+      const { errorCode, url, errorText } = /** @type {RTCPeerConnectionIceErrorEvent} */ (event);
+      const detail = { errorCode, url, errorText };
       this.dispatchEvent(new CustomEvent("ice-error", { detail }));
     });
     pc.addEventListener("track", ({ track }) => {
@@ -130,6 +159,7 @@ export class Peer extends EventTarget {
       this.onNegotiationNeeded(pc);
     }
     this.armRepair();
+    return pc;
   }
 
   /** @private */
@@ -153,7 +183,10 @@ export class Peer extends EventTarget {
     });
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {RTCPeerConnection} pc
+   */
   async onNegotiationNeeded(pc) {
     // An offer already under way covers whatever asked for this one.
     if (pc !== this.pc || this.makingOffer) return;
@@ -161,13 +194,14 @@ export class Peer extends EventTarget {
       this.makingOffer = true;
       await pc.setLocalDescription();
       if (pc !== this.pc || pc.signalingState !== "have-local-offer") return;
-      this.send({ type: "offer", sdp: pc.localDescription.sdp });
+      this.send({ type: "offer", sdp: pc.localDescription?.sdp });
       if (this.firstOffer) {
         this.firstOffer = false;
         performance.mark(`meet:offer-sent:${this.id}`);
       }
     } catch (error) {
-      console.warn("meet: could not create an offer", error);
+      // A connection replaced or closed meanwhile fails here; that is expected.
+      if (pc === this.pc && !this.closed) console.warn("meet: could not create an offer", error);
     } finally {
       this.makingOffer = false;
     }
@@ -176,17 +210,22 @@ export class Peer extends EventTarget {
   /**
    * Handle an `offer`, `answer` or `candidate` frame from this peer. Frames are
    * applied one at a time, in arrival order.
-   * @param {{type: string, sdp?: string, candidate?: RTCIceCandidateInit|null}} message
+   * @param {SignalFrame} message
    * @returns {Promise<void>}
    */
   handle(message) {
-    this.queue = this.queue.then(() => this.apply(message)).catch((error) => {
-      console.warn(`meet: signaling from ${this.id} failed`, error);
-    });
+    this.queue = this.queue
+      .then(() => this.apply(message))
+      .catch((error) => {
+        console.warn(`meet: signaling from ${this.id} failed`, error);
+      });
     return this.queue;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {SignalFrame} message
+   */
   async apply(message) {
     if (this.closed) return;
     if (this.pc.signalingState === "closed") {
@@ -201,7 +240,10 @@ export class Peer extends EventTarget {
       await this.addCandidate(message.candidate);
       return;
     }
-    const description = { type: message.type, sdp: message.sdp };
+    const description = /** @type {RTCSessionDescriptionInit} */ ({
+      type: message.type,
+      sdp: message.sdp,
+    });
     if (description.type === "offer") {
       const session = sdpSessionId(description.sdp);
       if (this.remoteSession && session && session !== this.remoteSession) {
@@ -237,7 +279,7 @@ export class Peer extends EventTarget {
     if (description.type === "offer") {
       this.attachToOffer();
       await this.pc.setLocalDescription();
-      this.send({ type: "answer", sdp: this.pc.localDescription.sdp });
+      this.send({ type: "answer", sdp: this.pc.localDescription?.sdp });
       performance.mark(`meet:answer-sent:${this.id}`);
     } else {
       performance.mark(`meet:answer:${this.id}`);
@@ -254,8 +296,8 @@ export class Peer extends EventTarget {
     const pc = this.pc;
     const local = this.tracks();
     for (const transceiver of pc.getTransceivers()) {
-      const kind = transceiver.receiver.track.kind;
-      if (transceiver.stopped || this.senders[kind]) continue;
+      const kind = /** @type {"audio"|"video"} */ (transceiver.receiver.track.kind);
+      if (transceiver.currentDirection === "stopped" || this.senders[kind]) continue;
       if (transceiver.sender.track !== local[kind]) {
         transceiver.sender.replaceTrack(local[kind] || null).catch(() => {});
       }
@@ -265,10 +307,13 @@ export class Peer extends EventTarget {
     if (!this.channel) this.openChannel();
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {RTCIceCandidateInit|null|undefined} candidate
+   */
   async addCandidate(candidate) {
     try {
-      await this.pc.addIceCandidate(candidate || null);
+      await this.pc.addIceCandidate(candidate || undefined);
     } catch (error) {
       // Candidates for an offer we ignored (glare) or for an old connection
       // are expected to fail.
@@ -321,7 +366,10 @@ export class Peer extends EventTarget {
     return true;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {PairState} state
+   */
   setState(state) {
     if (this.repairRound >= FAILED_AFTER_ROUNDS && state !== "connected") state = "failed";
     if (state === this.state) return;
@@ -380,14 +428,15 @@ export class Peer extends EventTarget {
     if (!params.encodings || params.encodings.length === 0) return;
     let changed = false;
     for (const encoding of params.encodings) {
+      const fields = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (encoding));
       for (const [key, value] of Object.entries(wanted)) {
         if (value === undefined) {
-          if (key in encoding) {
-            delete encoding[key];
+          if (key in fields) {
+            delete fields[key];
             changed = true;
           }
-        } else if (encoding[key] !== value) {
-          encoding[key] = value;
+        } else if (fields[key] !== value) {
+          fields[key] = value;
           changed = true;
         }
       }
@@ -419,20 +468,31 @@ export class Peer extends EventTarget {
    * @returns {boolean} whether it was sent
    */
   sendData(data) {
-    if (!this.channel || this.channel.readyState !== "open") return false;
+    if (this.channel?.readyState !== "open") return false;
     this.channel.send(data);
     return true;
   }
 
-  /** Whether the chat channel is open. */
-  get channelOpen() {
-    return !!this.channel && this.channel.readyState === "open";
+  /**
+   * Start this pair over because the person asked to (Retry on a failed
+   * tile): a new connection and a new offer, whichever side we are, as for a
+   * connection closed under us. The other side sees the new session id and
+   * answers from a new connection of its own; should both press Retry at
+   * once, each new connection starts with no remote session, so the offers
+   * collide and perfect negotiation keeps the impolite side's.
+   */
+  restart() {
+    if (this.closed) return;
+    this.repairRound = 0;
+    this.build(true);
+    this.setState(this.wasConnected ? "reconnecting" : "connecting");
   }
 
-  /** @private */
-  teardown() {
-    const pc = this.pc;
-    this.pc = null;
+  /**
+   * @private
+   * @param {RTCPeerConnection} pc
+   */
+  teardown(pc) {
     if (this.channel) this.channel.close();
     pc.close();
   }
@@ -442,6 +502,6 @@ export class Peer extends EventTarget {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.repairTimer);
-    this.teardown();
+    this.teardown(this.pc);
   }
 }

@@ -1,34 +1,34 @@
 /**
  * The signaling WebSocket (docs/protocol.md): connect, send, heartbeat and
- * reconnect. Knows close codes, not what the messages mean. No DOM.
+ * reconnect. Knows close codes (protocol.js), not what the messages mean.
+ * No DOM.
  * @module
  */
 
-/** Close codes after which reconnecting can help (the server went away or restarted). */
-const RECONNECT_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013, 1014, 4408]);
+import { ClientMessage, ServerMessage, shouldReconnect } from "./protocol.js";
 
 const BACKOFF_FIRST_MS = 250;
-const BACKOFF_MAX_MS = 10000;
-
+/** Between calls a server may take its time to come back. */
+export const BACKOFF_MAX_MS = 10000;
 /**
- * Whether the client should reconnect after the socket closed with `code`.
- * @param {number} code
- * @returns {boolean}
+ * While a call is live the media still flows peer to peer: try again often,
+ * so the call is back under the server's control within a few seconds of it
+ * being reachable (see `retryNow` for the network coming back).
  */
-export function shouldReconnect(code) {
-  return RECONNECT_CODES.has(code);
-}
+export const LIVE_BACKOFF_MAX_MS = 3000;
 
 /**
  * Delay before reconnect attempt number `attempt` (0-based): exponential with
  * "equal jitter", so a room full of clients cut off by one server restart does
  * not come back in lockstep.
  * @param {number} attempt
+ * @param {number} [cap] the longest delay (ms)
+ * @param {() => number} [random] 0 ≤ x < 1
  * @returns {number} milliseconds
  */
-export function backoffDelay(attempt) {
-  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+export function backoffDelay(attempt, cap = BACKOFF_MAX_MS, random = Math.random) {
+  const ceiling = Math.min(cap, BACKOFF_FIRST_MS * 2 ** attempt);
+  return ceiling / 2 + random() * (ceiling / 2);
 }
 
 /**
@@ -36,7 +36,7 @@ export function backoffDelay(attempt) {
  *
  * Events:
  * - `open`: the socket opened (first time or after a reconnect); send `join` now.
- * - `message`: `detail` is one parsed server frame.
+ * - `message`: `detail` is one parsed server frame (never `pong`).
  * - `reconnecting`: `detail` is `{code, delay}`; the socket dropped and will be reopened.
  * - `closed`: `detail` is `{code, reason}`; final, no reconnect (see the protocol's table).
  */
@@ -49,12 +49,16 @@ export class Signaling extends EventTarget {
     super();
     this.url = url;
     this.heartbeat = heartbeat;
+    /** The longest wait between reconnect attempts (ms); shorter while a call is live. */
+    this.maxDelay = BACKOFF_MAX_MS;
     /** @type {WebSocket|null} */
     this.ws = null;
     this.attempt = 0;
     this.stopped = false;
-    this.pingTimer = 0;
-    this.retryTimer = 0;
+    /** @type {ReturnType<typeof setInterval>|undefined} */
+    this.pingTimer = undefined;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this.retryTimer = undefined;
     this.lastHeard = 0;
     this.openedAt = 0;
   }
@@ -63,6 +67,7 @@ export class Signaling extends EventTarget {
   connect() {
     if (this.stopped || this.ws) return;
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.addEventListener("open", () => {
@@ -82,8 +87,8 @@ export class Signaling extends EventTarget {
         return;
       }
       if (!message || typeof message.type !== "string") return;
-      if (message.type === "welcome") this.attempt = 0;
-      if (message.type === "pong") return;
+      if (message.type === ServerMessage.WELCOME) this.attempt = 0;
+      if (message.type === ServerMessage.PONG) return;
       this.dispatchEvent(new CustomEvent("message", { detail: message }));
     });
     ws.addEventListener("close", (event) => {
@@ -92,7 +97,11 @@ export class Signaling extends EventTarget {
     });
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {number} code
+   * @param {string} reason
+   */
   onClose(code, reason) {
     this.ws = null;
     clearInterval(this.pingTimer);
@@ -102,13 +111,28 @@ export class Signaling extends EventTarget {
     if (this.openedAt && performance.now() - this.openedAt > 5000) this.attempt = 0;
     this.openedAt = 0;
     if (shouldReconnect(code)) {
-      const delay = backoffDelay(this.attempt++);
+      const delay = backoffDelay(this.attempt++, this.maxDelay);
       this.dispatchEvent(new CustomEvent("reconnecting", { detail: { code, delay } }));
       this.retryTimer = setTimeout(() => this.connect(), delay);
       return;
     }
     this.stopped = true;
     this.dispatchEvent(new CustomEvent("closed", { detail: { code, reason } }));
+  }
+
+  /**
+   * Skip the wait before the next attempt: the network just came back
+   * (`online`) or the page became visible again, so the server is likely
+   * reachable right now. Does nothing unless a reconnect is pending.
+   */
+  retryNow() {
+    if (this.stopped || this.ws || this.retryTimer === undefined) return;
+    this.connect();
+  }
+
+  /** Whether the socket is waiting to be reopened. */
+  get reconnecting() {
+    return !this.stopped && !this.ws && this.retryTimer !== undefined;
   }
 
   /** @private */
@@ -122,14 +146,14 @@ export class Signaling extends EventTarget {
         this.drop();
         return;
       }
-      this.send({ type: "ping" });
+      this.send({ type: ClientMessage.PING });
     }, period);
   }
 
   /**
    * Send one frame. Returns false when the socket is not open (the caller
    * redoes what matters after the next `open`).
-   * @param {object} message
+   * @param {{type: string, [key: string]: unknown}} message
    * @returns {boolean}
    */
   send(message) {
@@ -157,7 +181,7 @@ export class Signaling extends EventTarget {
    * Leave for good: send `leave` if possible and stop reconnecting.
    */
   leave() {
-    this.send({ type: "leave" });
+    this.send({ type: ClientMessage.LEAVE });
     this.close();
   }
 
@@ -165,6 +189,7 @@ export class Signaling extends EventTarget {
   close() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     clearInterval(this.pingTimer);
     if (this.ws) {
       const ws = this.ws;

@@ -1,0 +1,458 @@
+/**
+ * The call, as one model: the phase this page is in, the roster of the people
+ * in the call (one map, keyed by peer id, holding each person's pair), the one
+ * `switch` over the server's messages, and what a close code means. No DOM:
+ * the page renders what this reports (ui/), and main.js wires the two.
+ *
+ * Phases:
+ *
+ *     prejoin ──join()──▶ joining ──welcome──▶ call ◀──welcome── reconnecting
+ *                            │                  │  └──socket lost──▶ ┘
+ *                            └─ full/locked ─▶ refused ──join()──▶ joining
+ *     any ── final close / leave() ──▶ ended
+ *
+ * While `reconnecting`, the roster and every pair are kept: media and chat go
+ * peer to peer and do not need the server. The next `welcome` reconciles: if
+ * it carries our old peer id, the server kept our seat and the pairs go on;
+ * with a new id the others know us under a new name, so every pair starts
+ * over.
+ * @module
+ */
+
+import { Mesh } from "./mesh.js";
+import { ClientMessage, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
+import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
+
+/** @typedef {import("./peer.js").Peer} Peer */
+/** @typedef {import("./chat.js").Chat} Chat */
+/** @typedef {import("./protocol.js").Outcome} Outcome */
+/** @typedef {import("./mesh.js").IceConfig} IceConfig */
+
+/**
+ * @typedef {"prejoin"|"joining"|"call"|"reconnecting"|"refused"|"ended"} Phase
+ * @typedef {{muted: boolean, camera: boolean, screen: boolean, hand: boolean}} MediaState
+ * @typedef {"connecting"|"connected"|"reconnecting"|"failed"} PairState
+ */
+
+/**
+ * One person in the call besides us.
+ * @typedef {object} Participant
+ * @property {string} id their peer id
+ * @property {string} name
+ * @property {boolean} host
+ * @property {MediaState} state what they send (from `peer-state`)
+ * @property {PairState} connection how our pair with them is doing
+ * @property {object|null} link link health of the pair (bitrate, loss), when measured
+ * @property {Peer} pair our connection to them
+ * @property {MediaStream|null} stream what they send us, once it arrived
+ * @property {boolean} joinedAfterUs they came after us (they get our chat history)
+ */
+
+/**
+ * A peer as `welcome` and `peer-joined` describe it.
+ * @typedef {{peer: string, name: string, host: boolean, state?: Partial<MediaState>,
+ *   offer: boolean, polite: boolean}} PeerInfo
+ */
+
+/**
+ * The minimal signaling socket the session drives (signaling.js).
+ * @typedef {EventTarget & {
+ *   connect(): void, restart(): void, leave(): void, retryNow(): void,
+ *   send(message: {type: string, [key: string]: unknown}): boolean,
+ *   readonly isOpen: boolean, readonly stopped: boolean, maxDelay: number,
+ * }} SignalingLike
+ */
+
+/** Someone whose state we do not know yet shows as "camera on, nothing else". */
+const DEFAULT_STATE = Object.freeze({ muted: false, camera: true, screen: false, hand: false });
+
+/**
+ * The call on this page.
+ *
+ * Events (each a CustomEvent):
+ * - `phase`: `{phase, previous, outcome}` (`outcome` for `refused` and `ended`).
+ * - `participant-joined`: `{participant, announce}`; `announce` is false for the
+ *   people already there when we came in.
+ * - `participant-left`: `{participant, reason, announce}`.
+ * - `participant-changed`: `{participant, change}`, `change` being `state`,
+ *   `connection` or `stream`.
+ * - `self`: `{name, host, state}`: our own name or media state changed.
+ * - `relay-problem`: TURN refused us, or a relay-only pair failed.
+ */
+export class CallSession extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {SignalingLike} options.signaling
+   * @param {Chat} options.chat
+   * @param {() => {audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} options.tracks
+   *   what we send right now
+   * @param {{videoKbps: number, perPeerMaxKbps: number}} options.budget
+   * @param {string} options.name our display name until the server says otherwise
+   * @param {boolean} options.host
+   */
+  constructor({ signaling, chat, tracks, budget, name, host }) {
+    super();
+    this.signaling = signaling;
+    this.chat = chat;
+    /** @type {Phase} */
+    this.phase = "prejoin";
+    /** @type {Map<string, Participant>} */
+    this.roster = new Map();
+    /** Our peer id in the call (null before the first `welcome`). */
+    this.selfId = /** @type {string|null} */ (null);
+    this.name = name;
+    this.host = host;
+    /** @type {MediaState} what we send, and tell the others */
+    this.me = { ...DEFAULT_STATE };
+    this.mesh = new Mesh({
+      send: (message) => signaling.send(message),
+      tracks,
+      budget,
+      pairs: () => this.pairs(),
+    });
+    signaling.addEventListener("open", () => this.onOpen());
+    signaling.addEventListener("reconnecting", () => this.onReconnecting());
+    signaling.addEventListener("closed", (event) => {
+      this.onClosed(/** @type {CustomEvent<{code: number}>} */ (event).detail.code);
+    });
+    signaling.addEventListener("message", (event) => {
+      this.receive(/** @type {CustomEvent<{type: string}>} */ (event).detail);
+    });
+  }
+
+  // --- Reading -------------------------------------------------------------------
+
+  /** @returns {Iterable<Peer>} every pair of the call */
+  *pairs() {
+    for (const participant of this.roster.values()) yield participant.pair;
+  }
+
+  /** Whether we hold a seat in the call (also while the server is away). */
+  get inCall() {
+    return this.phase === "call" || this.phase === "reconnecting";
+  }
+
+  // --- What the person does ------------------------------------------------------
+
+  /** Open the socket ahead of Join, so joining costs one message. */
+  start() {
+    this.signaling.connect();
+  }
+
+  /**
+   * Join the call (or try again after `refused`).
+   * @param {string} [name] the name typed on the pre-join screen
+   */
+  join(name) {
+    if (this.inCall || this.phase === "ended") return;
+    performance.mark("meet:join-click");
+    if (name) this.name = name;
+    this.setPhase("joining");
+    if (this.signaling.isOpen) this.sendJoin();
+    else if (this.signaling.stopped) this.signaling.restart();
+    else this.signaling.connect();
+  }
+
+  /**
+   * Change what we send (muted, camera, screen, hand) and tell the others.
+   * Before joining, and while the server is away, it is only recorded: `join`
+   * carries the whole state.
+   * @param {Partial<MediaState>} changes
+   */
+  setState(changes) {
+    Object.assign(this.me, changes);
+    if (this.phase === "call") this.signaling.send({ type: ClientMessage.STATE, state: changes });
+    this.emit("self", { name: this.name, host: this.host, state: { ...this.me } });
+  }
+
+  /**
+   * Send a chat message to everyone whose channel is open.
+   * @param {string} text
+   * @returns {number} how many people it went to (-1: empty or too long)
+   */
+  sendChat(text) {
+    let message;
+    try {
+      message = this.chat.compose(text);
+    } catch {
+      return -1;
+    }
+    return this.mesh.broadcast(JSON.stringify(message));
+  }
+
+  /**
+   * Start one pair over (the person pressed Retry on its tile).
+   * @param {string} id
+   */
+  retryPair(id) {
+    this.roster.get(id)?.pair.restart();
+  }
+
+  /**
+   * Ask the server to remove someone (hosts).
+   * @param {string} id
+   */
+  kick(id) {
+    this.signaling.send({ type: ClientMessage.KICK, peer: id });
+  }
+
+  /** End the meeting for everyone (hosts). */
+  end() {
+    this.signaling.send({ type: ClientMessage.END });
+  }
+
+  /** Leave the call: tell the server, close every pair. */
+  leave() {
+    if (this.phase === "ended") return;
+    this.signaling.leave();
+    this.finish({ kind: "ended", message: "left", rejoin: true, joinHere: false, login: false });
+  }
+
+  /**
+   * The network came back or the page became visible: if the socket is
+   * waiting to reconnect, try now rather than at the end of the backoff.
+   */
+  retryNow() {
+    this.signaling.retryNow();
+  }
+
+  // --- The server's messages -----------------------------------------------------
+
+  /** @private */
+  onOpen() {
+    if (this.phase === "joining" || this.phase === "reconnecting") this.sendJoin();
+  }
+
+  /** @private */
+  sendJoin() {
+    this.chat.name = this.name;
+    this.signaling.send({ type: ClientMessage.JOIN, name: this.name, state: { ...this.me } });
+    performance.mark("meet:join-sent");
+  }
+
+  /** @private Before Join the server closes idle sockets (4408): reconnect silently. */
+  onReconnecting() {
+    if (this.phase === "call") this.setPhase("reconnecting");
+  }
+
+  /**
+   * @private
+   * @param {number} code
+   */
+  onClosed(code) {
+    const outcome = closeOutcome(code, { joined: this.inCall });
+    if (outcome.kind === "left") return;
+    if (outcome.kind === "refused") {
+      this.dropEveryone();
+      this.setPhase("refused", outcome);
+      return;
+    }
+    this.finish(outcome);
+  }
+
+  /**
+   * Handle one server frame: the protocol's every message, in one place.
+   * @param {any} message
+   */
+  receive(message) {
+    switch (message.type) {
+      case ServerMessage.WELCOME:
+        this.onWelcome(message);
+        break;
+      case ServerMessage.PEER_JOINED:
+        this.addParticipant(message.peer, true);
+        break;
+      case ServerMessage.PEER_LEFT:
+        this.removeParticipant(message.peer, message.reason, true);
+        break;
+      case ServerMessage.PEER_STATE: {
+        const participant = this.roster.get(message.peer);
+        if (!participant) break;
+        participant.state = { ...DEFAULT_STATE, ...message.state };
+        this.emit("participant-changed", { participant, change: "state" });
+        break;
+      }
+      case ServerMessage.OFFER:
+      case ServerMessage.ANSWER:
+      case ServerMessage.CANDIDATE:
+        // The server announces a newcomer before relaying its offer
+        // (signaling/consumers.py), so an unknown sender has already left.
+        this.roster.get(message.from)?.pair.handle(message);
+        break;
+      case ServerMessage.ICE_SERVERS:
+        this.mesh.setIce(message.ice);
+        break;
+      case ServerMessage.ERROR:
+        console.warn(`meet: server error ${message.code}: ${message.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * @private
+   * @param {{peer: string, name: string, host: boolean, peers: PeerInfo[], ice: IceConfig}} message
+   */
+  onWelcome(message) {
+    performance.mark("meet:welcome");
+    this.mesh.setIce(message.ice);
+    const resumed = this.selfId !== null && message.peer === this.selfId;
+    const present = new Set(message.peers.map((peer) => peer.peer));
+    for (const id of [...this.roster.keys()]) {
+      // A new peer id: the others know us under a new name, every pair starts over.
+      if (!resumed || !present.has(id)) this.removeParticipant(id, LeaveReason.LEFT, false);
+    }
+    this.selfId = message.peer;
+    this.name = message.name;
+    this.host = message.host;
+    this.chat.name = message.name;
+    // Every pair first, so all the offers are under way before any page work.
+    const added = message.peers
+      .filter((peer) => !this.roster.has(peer.peer))
+      .map((peer) => this.createParticipant(peer, false));
+    this.mesh.applyBudget();
+    if (resumed && this.phase === "reconnecting") {
+      // What changed while the server was away.
+      this.signaling.send({ type: ClientMessage.STATE, state: { ...this.me } });
+    }
+    this.setPhase("call");
+    for (const participant of added) {
+      this.emit("participant-joined", { participant, announce: false });
+    }
+  }
+
+  /**
+   * @private
+   * @param {PeerInfo} info
+   * @param {boolean} announce
+   */
+  addParticipant(info, announce) {
+    if (!this.inCall) return;
+    this.removeParticipant(info.peer, LeaveReason.REPLACED, false);
+    const participant = this.createParticipant(info, !info.offer);
+    this.mesh.applyBudget();
+    this.emit("participant-joined", { participant, announce });
+  }
+
+  /**
+   * @private Put someone on the roster with a new pair.
+   * @param {PeerInfo} info
+   * @param {boolean} joinedAfterUs
+   * @returns {Participant}
+   */
+  createParticipant(info, joinedAfterUs) {
+    const pair = this.mesh.connect(info);
+    /** @type {Participant} */
+    const participant = {
+      id: info.peer,
+      name: info.name,
+      host: !!info.host,
+      state: { ...DEFAULT_STATE, ...info.state },
+      connection: "connecting",
+      link: null,
+      pair,
+      stream: null,
+      joinedAfterUs,
+    };
+    this.roster.set(participant.id, participant);
+    this.watch(participant);
+    return participant;
+  }
+
+  /**
+   * @private Follow what a pair reports.
+   * @param {Participant} participant
+   */
+  watch(participant) {
+    const { pair } = participant;
+    const current = () => this.roster.get(participant.id) === participant;
+    pair.addEventListener("state", (event) => {
+      if (!current()) return;
+      const { state } = /** @type {CustomEvent<{state: PairState}>} */ (event).detail;
+      participant.connection = state;
+      this.emit("participant-changed", { participant, change: "connection" });
+      if (state === "failed" && this.mesh.relayOnly) this.emit("relay-problem", {});
+    });
+    pair.addEventListener("stream", (event) => {
+      if (!current()) return;
+      participant.stream = /** @type {CustomEvent<{stream: MediaStream}>} */ (event).detail.stream;
+      this.emit("participant-changed", { participant, change: "stream" });
+    });
+    pair.addEventListener("channel-open", () => {
+      if (current() && participant.joinedAfterUs && this.chat.messages.length > 0) {
+        pair.sendData(JSON.stringify(this.chat.history()));
+      }
+    });
+    pair.addEventListener("channel-message", (event) => {
+      if (current())
+        this.chat.receive(/** @type {CustomEvent<{data: string}>} */ (event).detail.data);
+    });
+    pair.addEventListener("ice-error", (event) => {
+      const { errorCode, url, errorText } =
+        /** @type {CustomEvent<{errorCode: number, url: string, errorText: string}>} */ (event)
+          .detail;
+      // 401: the TURN server refused our credentials. With relay-only, any
+      // TURN error means there is no path at all. Other ICE errors (an
+      // unreachable STUN server on a LAN call) are harmless.
+      const turn = typeof url === "string" && url.startsWith("turn");
+      if (turn && (errorCode === 401 || this.mesh.relayOnly)) {
+        console.warn(`meet: TURN error ${errorCode} ${errorText} (${url})`);
+        this.emit("relay-problem", {});
+      }
+    });
+  }
+
+  /**
+   * @private
+   * @param {string} id
+   * @param {string} reason
+   * @param {boolean} announce
+   */
+  removeParticipant(id, reason, announce) {
+    const participant = this.roster.get(id);
+    if (!participant) return;
+    this.roster.delete(id);
+    participant.pair.close();
+    this.mesh.applyBudget();
+    this.emit("participant-left", { participant, reason, announce });
+  }
+
+  /** @private */
+  dropEveryone() {
+    for (const id of [...this.roster.keys()]) this.removeParticipant(id, LeaveReason.LEFT, false);
+  }
+
+  /**
+   * @private The call is over on this page.
+   * @param {Outcome} outcome
+   */
+  finish(outcome) {
+    this.dropEveryone();
+    this.mesh.close();
+    this.setPhase("ended", outcome);
+  }
+
+  /**
+   * @private
+   * @param {Phase} phase
+   * @param {Outcome|null} [outcome]
+   */
+  setPhase(phase, outcome = null) {
+    const previous = this.phase;
+    this.phase = phase;
+    // While a call is live the media does not wait for the server, but
+    // people do: keep the reconnect attempts close together.
+    this.signaling.maxDelay = this.inCall ? LIVE_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
+    if (phase !== previous || outcome) this.emit("phase", { phase, previous, outcome });
+  }
+
+  /**
+   * @private
+   * @param {string} type
+   * @param {object} detail
+   */
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * How the page follows the call session: each of the session's events, and
+ * what it changes on the page. Only the facade (index.js) uses it.
+ * @module
+ */
+
+import { format } from "../format.js";
+
+/** @typedef {import("./index.js").CallUI} CallUI */
+/** @typedef {import("../session.js").CallSession} CallSession */
+/** @typedef {import("../session.js").Participant} Participant */
+/** @typedef {import("../protocol.js").Outcome} Outcome */
+
+/**
+ * @param {CallUI} ui
+ * @param {CallSession} session
+ */
+export function followSession(ui, session) {
+  const t = ui.t;
+  /**
+   * @param {string} type
+   * @param {(detail: any) => void} render
+   */
+  const on = (type, render) =>
+    session.addEventListener(type, (event) => render(/** @type {CustomEvent} */ (event).detail));
+  on("phase", ({ phase, previous, outcome }) => renderPhase(ui, session, phase, previous, outcome));
+  on("participant-joined", ({ participant, announce }) => {
+    ui.grid.add(participant.id, participant);
+    if (participant.stream) ui.grid.setStream(participant.id, participant.stream);
+    if (announce) ui.banner.show(format(t.peerJoined, { name: participant.name }));
+  });
+  on("participant-left", ({ participant, reason, announce }) => {
+    ui.grid.remove(participant.id);
+    if (!announce || reason === "replaced") return;
+    const key = reason === "kicked" ? "peerKicked" : "peerLeft";
+    ui.banner.show(format(t[key], { name: participant.name }));
+  });
+  on("participant-changed", ({ participant, change }) => {
+    /** @type {Participant} */
+    const p = participant;
+    if (change === "stream" && p.stream) ui.grid.setStream(p.id, p.stream);
+    else ui.grid.update(p.id, { state: p.state, connection: p.connection });
+    if (change === "connection" && p.connection === "connected") ui.banner.hide("error");
+  });
+  on("self", ({ state }) => ui.renderSelf(state));
+  on("relay-problem", () => ui.banner.show(t.relayUnreachable, { kind: "error", sticky: true }));
+  session.chat.addEventListener("message", (event) => {
+    const { message, index } = /** @type {CustomEvent} */ (event).detail;
+    ui.addChatMessage(message, index);
+  });
+}
+
+/**
+ * @param {CallUI} ui
+ * @param {CallSession} session
+ * @param {string} phase
+ * @param {string} previous
+ * @param {Outcome|null} outcome
+ */
+function renderPhase(ui, session, phase, previous, outcome) {
+  const t = ui.t;
+  if (phase === "joining") {
+    ui.prejoin.setError(null);
+    ui.prejoin.setJoinState("joining");
+  } else if (phase === "reconnecting") {
+    ui.banner.show(t.reconnecting, { kind: "warning", sticky: true });
+  } else if (phase === "call" && previous === "reconnecting") {
+    ui.banner.hide("warning");
+    ui.banner.show(t.reconnected);
+  } else if (phase === "call") {
+    ui.enterCall(session);
+  } else if (phase === "refused" && outcome?.kind === "refused") {
+    if (previous !== "joining") ui.leaveCall();
+    ui.prejoin.setError(t[outcome.message], { retry: true });
+    ui.prejoin.setJoinState("ready");
+  } else if (phase === "ended" && outcome?.kind === "ended") {
+    ui.leaveCall();
+    ui.root.dataset.phase = "ended";
+    ui.prejoin.setShown(false);
+    ui.ended.show(t[outcome.message], {
+      rejoin: outcome.rejoin,
+      joinHere: outcome.joinHere,
+      login: outcome.login ? ui.loginUrl : "",
+    });
+  }
+}
