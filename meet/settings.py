@@ -10,10 +10,14 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# ModelAdmin[Room] and friends, as the type checker spells them, work at runtime.
+django_stubs_ext.monkeypatch()
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -99,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last: it turns a view's "database busy" error into the 503 page.
+    "meet.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "meet.urls"
@@ -135,6 +141,23 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+# How long a write waits for SQLite's write lock before the request gives up
+# with a "busy, try again" page (seconds).
+SQLITE_BUSY_TIMEOUT = env_number("SQLITE_BUSY_TIMEOUT", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL: readers (pages, the call's join checks) never wait for the
+            # writer and it never waits for them. synchronous=NORMAL is safe
+            # with WAL: a power cut may lose the last commits, never corrupt.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            # Every transaction takes the write lock when it begins, so writers
+            # queue for it (up to the timeout) instead of failing at once when a
+            # read-then-write transaction cannot upgrade its lock.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": SQLITE_BUSY_TIMEOUT,
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -157,6 +180,7 @@ LOGIN_REDIRECT_URL = "rooms:dashboard"
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+ACCOUNT_FORMS = {"signup": "accounts.signup.SignupForm"}
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"

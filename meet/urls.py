@@ -14,3 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),
 ]
+
+# A busy database met outside a view still gets the "busy, try again" page.
+handler500 = "meet.views.server_error"

@@ -1,23 +1,43 @@
-"""The admin wires rooms and invites to the same services the site uses, so a
-change made here (ending a meeting, removing a member) reaches live calls too."""
+"""The admin wires rooms, memberships and invites to the same services the
+site uses, so a change made here (ending a meeting, removing a member)
+reaches live calls too and lands in the audit trail as "admin:<username>".
+Actions also write Django's own ``LogEntry`` (the admin's "Recent actions")."""
+
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.forms import ModelForm
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
+from accounts.models import User
 from signaling.live import participant_counts
 
-from . import selectors, services
-from .models import Invite, Membership, Room
+from . import services
+from .audit import Admin
+from .models import AuditEvent, Invite, Membership, Room, invite_status_q
 
 
-class MembershipInlineFormSet(BaseInlineFormSet):
+def _admin(request: HttpRequest) -> Admin:
+    # The admin site admits only signed-in staff.
+    return Admin(cast(User, request.user))
+
+
+def _changed(*fields: str) -> list[dict[str, Any]]:
+    """A ``LogEntry`` change message in Django's own form, so "Recent actions"
+    shows it in the reader's language (field names are translated on display)."""
+    return [{"changed": {"fields": list(fields)}}]
+
+
+class MembershipInlineFormSet(BaseInlineFormSet[Membership, Room, ModelForm[Membership]]):
     def clean(self) -> None:
         super().clean()
         for form in self.deleted_forms:
@@ -25,7 +45,7 @@ class MembershipInlineFormSet(BaseInlineFormSet):
                 raise ValidationError(_("The owner cannot be removed; delete the room instead."))
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Room]):
     model = Membership
     formset = MembershipInlineFormSet
     fields = ("user", "role", "created_at")
@@ -37,7 +57,7 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
-class InviteInline(admin.TabularInline):
+class InviteInline(admin.TabularInline[Invite, Room]):
     model = Invite
     fields = ("created_by", "created_at", "expires_at", "max_uses", "use_count", "status")
     readonly_fields = fields
@@ -60,10 +80,12 @@ class EndedFilter(admin.SimpleListFilter):
     title = _("ended")
     parameter_name = "ended"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, StrOrPromise]]:
         return [("yes", _("Yes")), ("no", _("No"))]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
             return queryset.filter(ended_at__isnull=False)
         if self.value() == "no":
@@ -72,7 +94,7 @@ class EndedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(admin.ModelAdmin[Room]):
     list_display = (
         "name",
         "slug",
@@ -126,13 +148,13 @@ class RoomAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, room: Room) -> int:
-        return room.member_count  # type: ignore[attr-defined]
+        return int(room.member_count)  # type: ignore[attr-defined]
 
     @admin.display(description=_("in the call now"))
     def live_count(self, room: Room) -> int:
         if not hasattr(room, "live"):
             room.live = participant_counts([room.pk]).get(room.pk, 0)  # type: ignore[attr-defined]
-        return room.live  # type: ignore[attr-defined]
+        return int(room.live)  # type: ignore[attr-defined]
 
     @admin.display(description=_("ended"), boolean=True, ordering="ended_at")
     def is_ended(self, room: Room) -> bool:
@@ -141,8 +163,9 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description=_("Lock selected rooms"), permissions=["change"])
     def lock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         count = 0
-        for room in queryset:
-            services.room_set_locked(room=room, by=None, locked=True)
+        for room in queryset.filter(is_locked=False):
+            services.room_set_locked(room=room, by=_admin(request), locked=True)
+            self.log_change(request, room, _changed("locked"))
             count += 1
         message = ngettext("%(count)d room locked.", "%(count)d rooms locked.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
@@ -150,8 +173,9 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description=_("Unlock selected rooms"), permissions=["change"])
     def unlock_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         count = 0
-        for room in queryset:
-            services.room_set_locked(room=room, by=None, locked=False)
+        for room in queryset.filter(is_locked=True):
+            services.room_set_locked(room=room, by=_admin(request), locked=False)
+            self.log_change(request, room, _changed("locked"))
             count += 1
         message = ngettext("%(count)d room unlocked.", "%(count)d rooms unlocked.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
@@ -159,8 +183,9 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description=_("End meeting (disconnect everyone)"), permissions=["change"])
     def end_meetings(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         count = 0
-        for room in queryset:
-            services.room_end(room=room, by=None)
+        for room in queryset.filter(ended_at__isnull=True):
+            services.room_end(room=room, by=_admin(request))
+            self.log_change(request, room, _changed("ended"))
             count += 1
         message = ngettext(
             "%(count)d meeting ended; everyone in its call was disconnected.",
@@ -173,13 +198,18 @@ class RoomAdmin(admin.ModelAdmin):
     def reopen_meetings(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         count = 0
         for room in queryset.filter(ended_at__isnull=False):
-            services.room_reopen(room=room, by=None)
+            services.room_reopen(room=room, by=_admin(request))
+            self.log_change(request, room, _changed("ended"))
             count += 1
         message = ngettext("%(count)d meeting reopened.", "%(count)d meetings reopened.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+        self,
+        request: HttpRequest,
+        form: ModelForm[Room],
+        formset: BaseInlineFormSet[Any, Room, Any],
+        change: bool,
     ) -> None:
         if formset.model is not Membership:
             super().save_formset(request, form, formset, change)
@@ -187,54 +217,60 @@ class RoomAdmin(admin.ModelAdmin):
         # Through the services, so a removed member is dropped from a live call.
         formset.save(commit=False)
         for membership in formset.deleted_objects:
-            services.membership_remove(membership=membership, by=None)
+            services.membership_remove(membership=membership, by=_admin(request))
         for membership, changed in formset.changed_objects:
             if "role" in changed:
-                services.membership_set_role(membership=membership, by=None, role=membership.role)
+                services.membership_set_role(
+                    membership=membership, by=_admin(request), role=membership.role
+                )
 
     def delete_model(self, request: HttpRequest, obj: Room) -> None:
-        services.room_delete(room=obj, by=None)
+        services.room_delete(room=obj, by=_admin(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         for room in queryset:
-            services.room_delete(room=room, by=None)
+            services.room_delete(room=room, by=_admin(request))
 
 
 class InviteStatusFilter(admin.SimpleListFilter):
     title = _("status")
     parameter_name = "status"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, StrOrPromise]]:
         return list(Invite.Status.choices)
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         status = self.value()
         if status is not None and status in Invite.Status.values:
-            return queryset.filter(selectors.invite_status_q(status))
+            return queryset.filter(invite_status_q(status))
         return queryset
 
 
 @admin.register(Invite)
-class InviteAdmin(admin.ModelAdmin):
+class InviteAdmin(admin.ModelAdmin[Invite]):
     """Read-only: links are created on the room page, where the token is shown
     once. The token hash is not displayed at all."""
 
     list_display = (
         "room",
         "created_by",
+        "kind",
         "created_at",
         "expires_at",
         "uses",
         "revoked_at",
         "status",
     )
-    list_filter = (InviteStatusFilter, "created_at", "expires_at")
+    list_filter = (InviteStatusFilter, "kind", "created_at", "expires_at")
     list_select_related = ("room", "created_by")
     search_fields = ("room__name", "room__slug", "created_by__username", "created_by__email")
     date_hierarchy = "created_at"
     fields = (
         "room",
         "created_by",
+        "kind",
         "created_at",
         "expires_at",
         "max_uses",
@@ -269,7 +305,137 @@ class InviteAdmin(admin.ModelAdmin):
     def revoke_invites(self, request: HttpRequest, queryset: QuerySet[Invite]) -> None:
         count = 0
         for invite in queryset.filter(revoked_at__isnull=True).select_related("room"):
-            services.invite_revoke(invite=invite, by=None)
+            services.invite_revoke(invite=invite, by=_admin(request))
+            self.log_change(request, invite, _changed("revoked"))
             count += 1
         message = ngettext("%(count)d invite revoked.", "%(count)d invites revoked.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+OWNER_NOT_REMOVED = _("The owner cannot be removed; delete the room instead.")
+
+
+class MembershipForm(ModelForm[Membership]):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin[Membership]):
+    """Who is in which room. The role is changed and people are removed
+    through the services, so a removed person's call connection is closed."""
+
+    form = MembershipForm
+    list_display = ("user", "room", "role", "created_at")
+    list_filter = ("role", "created_at")
+    list_select_related = ("user", "room")
+    search_fields = (
+        "user__username",
+        "user__email",
+        "user__display_name",
+        "room__name",
+        "room__slug",
+    )
+    date_hierarchy = "created_at"
+    fields = ("user", "room", "role", "created_at")
+    readonly_fields = ("user", "room", "created_at")
+    actions = ["remove_members"]
+
+    # People join through invite links.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        membership = self.get_object(request, object_id)
+        if membership is not None and membership.user_id == membership.room.owner_id:
+            self.message_user(request, OWNER_NOT_REMOVED, messages.ERROR)
+            return redirect(reverse("admin:rooms_membership_change", args=[membership.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # "Remove from room" replaces the bulk delete, which would bypass the services.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(
+        self, request: HttpRequest, obj: Membership, form: ModelForm[Membership], change: bool
+    ) -> None:
+        services.membership_set_role(membership=obj, by=_admin(request), role=obj.role)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        services.membership_remove(membership=obj, by=_admin(request))
+
+    @admin.action(
+        description=_("Remove from room (disconnects them from the call)"), permissions=["delete"]
+    )
+    def remove_members(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        removable = [
+            m for m in queryset.select_related("room", "user") if m.user_id != m.room.owner_id
+        ]
+        skipped = queryset.count() - len(removable)
+        if removable:
+            self.log_deletions(request, removable)  # type: ignore[arg-type]
+        for membership in removable:
+            services.membership_remove(membership=membership, by=_admin(request))
+        if removable:
+            message = ngettext(
+                "%(count)d person removed from their room.",
+                "%(count)d people removed from their rooms.",
+                len(removable),
+            )
+            self.message_user(request, message % {"count": len(removable)}, messages.SUCCESS)
+        if skipped:
+            message = ngettext(
+                "%(count)d owner was not removed: an owner deletes the room instead.",
+                "%(count)d owners were not removed: an owner deletes the room instead.",
+                skipped,
+            )
+            self.message_user(request, message % {"count": skipped}, messages.WARNING)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
+    """The audit trail: read-only, written only by the services."""
+
+    list_display = ("created_at", "action", "actor_label", "room_link", "target_label", "invite")
+    list_filter = (
+        "action",
+        ("room", admin.RelatedOnlyFieldListFilter),
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
+    list_select_related = ("room", "invite__room")
+    search_fields = ("actor_label", "target_label", "room_code", "room_name")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "action",
+        "actor_label",
+        "actor",
+        "room",
+        "room_code",
+        "room_name",
+        "target_label",
+        "target",
+        "invite",
+        "details",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("room"), ordering="room_code")
+    def room_link(self, event: AuditEvent) -> str:
+        # Deleted rooms are still named by the code and name they had.
+        return f"{event.room_name} ({event.room_code})"

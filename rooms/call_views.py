@@ -1,4 +1,4 @@
-"""The one JSON endpoint the call page uses: mint an invite link from inside a call."""
+"""The one JSON endpoint the call page uses: the invite link to copy from a call."""
 
 from datetime import timedelta
 from typing import cast
@@ -18,18 +18,28 @@ from .models import Room
 
 # Links copied from a call are meant for "join us now": short-lived.
 CALL_INVITE_LIFETIME = timedelta(hours=24)
+# Pressing "copy" again gives the same link while it still works this long,
+# so one call does not pile up a new link per press.
+CALL_INVITE_REUSE_FOR = timedelta(hours=1)
 
 
 @require_POST
 @login_required
 def call_invite(request: HttpRequest, slug: str) -> JsonResponse:
-    """Create an invite (hosts only) and return its one-time-visible URL."""
+    """The caller's invite link for this room (hosts only): the one they
+    copied before while it is still good, otherwise a new one (201)."""
     room = get_object_or_404(Room, slug=slug)
     try:
-        invite, token = services.invite_create(
-            room=room, created_by=cast(User, request.user), expires_in=CALL_INVITE_LIFETIME
+        invite, token, created = services.invite_get_or_create_for_call(
+            room=room,
+            created_by=cast(User, request.user),
+            lifetime=CALL_INVITE_LIFETIME,
+            reuse_for_at_least=CALL_INVITE_REUSE_FOR,
         )
     except PermissionDenied:
         return JsonResponse({"error": _("Only hosts can create invite links.")}, status=403)
     url = request.build_absolute_uri(reverse("rooms:invite_open", kwargs={"token": token}))
-    return JsonResponse({"url": url, "expires": invite.expires_at}, status=201)
+    return JsonResponse(
+        {"url": url, "expires": invite.expires_at, "reused": not created},
+        status=201 if created else 200,
+    )

@@ -192,7 +192,7 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
 }
 
 
-def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict:
+def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict[str, Any]:
     """Everything ``static/js/call/main.js`` reads from the ``call-config`` script tag."""
     user = membership.user
     return {

@@ -24,7 +24,7 @@ EXPIRY_DELTAS: dict[str, timedelta | None] = {
 EXPIRY_DEFAULT = "1d"
 
 
-class RoomForm(forms.ModelForm):
+class RoomForm(forms.ModelForm[Room]):
     """Create a room or change its settings."""
 
     max_participants = forms.TypedChoiceField(
@@ -67,7 +67,7 @@ class LockForm(forms.Form):
 
     @property
     def locked(self) -> bool:
-        return self.cleaned_data["action"] == "lock"
+        return bool(self.cleaned_data["action"] == "lock")
 
 
 class MemberRoleForm(forms.Form):

@@ -1,5 +1,8 @@
+import base64
 import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -9,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 MIN_PARTICIPANTS = 2
@@ -124,12 +129,27 @@ class Membership(models.Model):
         return self.role == self.Role.HOST
 
 
+class InviteQuerySet(models.QuerySet["Invite"]):
+    def with_status(self, status: str, *, now: datetime | None = None) -> "InviteQuerySet":
+        """The invites whose ``Invite.status(now)`` is ``status``."""
+        return self.filter(invite_status_q(status, now=now))
+
+    def usable(self, *, now: datetime | None = None) -> "InviteQuerySet":
+        return self.with_status(Invite.Status.ACTIVE, now=now)
+
+
 class Invite(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
         USED_UP = "used_up", _("Used up")
+
+    class Kind(models.TextChoices):
+        # Created on the room page: the link is shown once, then only its hash remains.
+        LINK = "link", _("Invite link")
+        # "Copy invite link" in a call: its creator can copy the same link again.
+        CALL = "call", _("From a call")
 
     room = models.ForeignKey(
         Room, on_delete=models.CASCADE, related_name="invites", verbose_name=_("room")
@@ -141,8 +161,14 @@ class Invite(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=Kind.choices, default=Kind.LINK, editable=False
+    )
     # Only the hash is stored: the link is shown once, when it is created.
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    # Call invites only: the token is an HMAC of this seed under SECRET_KEY, so
+    # the server can show the link again while the database alone cannot.
+    token_seed = models.CharField(max_length=32, blank=True, default="", editable=False)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     max_uses = models.PositiveIntegerField(
         _("maximum uses"),
@@ -154,6 +180,8 @@ class Invite(models.Model):
     use_count = models.PositiveIntegerField(_("uses"), default=0, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = InviteQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invite")
@@ -174,17 +202,194 @@ class Invite(models.Model):
         return _("Invite to %(room)s") % {"room": self.room}
 
     def status(self, now: datetime | None = None) -> "Invite.Status":
-        """Why this invite can or cannot be used right now; revocation wins over
-        expiry, which wins over use count."""
+        """Why this invite can or cannot be used right now (``INVITE_BLOCKERS``)."""
         now = now or timezone.now()
-        if self.revoked_at is not None:
-            return self.Status.REVOKED
-        if self.expires_at is not None and self.expires_at <= now:
-            return self.Status.EXPIRED
-        if self.max_uses is not None and self.use_count >= self.max_uses:
-            return self.Status.USED_UP
+        for blocker in INVITE_BLOCKERS:
+            if blocker.applies(self, now):
+                return blocker.status
         return self.Status.ACTIVE
 
     @property
     def is_active(self) -> bool:
         return self.status() == self.Status.ACTIVE
+
+    def call_token(self) -> str | None:
+        """The token of a call invite, recomputed; ``None`` for other invites,
+        or once ``SECRET_KEY`` has changed since the invite was made."""
+        if self.kind != self.Kind.CALL or not self.token_seed:
+            return None
+        token = call_token_for(self.token_seed)
+        return token if hash_token(token) == self.token_hash else None
+
+
+def call_token_for(seed: str) -> str:
+    digest = salted_hmac("rooms.Invite.call_token", seed, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class InviteBlocker:
+    """One reason an invite cannot be used, written once in both forms: as a
+    database filter and as a test of a loaded invite."""
+
+    status: Invite.Status
+    q: Callable[[datetime], Q]
+    applies: Callable[[Invite, datetime], bool]
+
+
+# The rule for a usable invite: none of these holds. Order is precedence
+# (revocation wins over expiry, which wins over use count).
+INVITE_BLOCKERS: tuple[InviteBlocker, ...] = (
+    InviteBlocker(
+        Invite.Status.REVOKED,
+        lambda now: Q(revoked_at__isnull=False),
+        lambda invite, now: invite.revoked_at is not None,
+    ),
+    InviteBlocker(
+        Invite.Status.EXPIRED,
+        lambda now: Q(expires_at__lte=now),
+        lambda invite, now: invite.expires_at is not None and invite.expires_at <= now,
+    ),
+    InviteBlocker(
+        Invite.Status.USED_UP,
+        lambda now: Q(max_uses__isnull=False, use_count__gte=F("max_uses")),
+        lambda invite, now: invite.max_uses is not None and invite.use_count >= invite.max_uses,
+    ),
+)
+
+
+def invite_status_q(status: str, *, now: datetime | None = None) -> Q:
+    """A filter matching the invites whose ``Invite.status(now)`` is ``status``:
+    its own blocker holds and none that takes precedence does."""
+    now = now or timezone.now()
+    statuses = [blocker.status for blocker in INVITE_BLOCKERS]
+    earlier: tuple[InviteBlocker, ...]
+    own: InviteBlocker | None
+    if status == Invite.Status.ACTIVE:
+        earlier, own = INVITE_BLOCKERS, None
+    elif status in statuses:
+        index = statuses.index(Invite.Status(status))
+        earlier, own = INVITE_BLOCKERS[:index], INVITE_BLOCKERS[index]
+    else:
+        raise ValueError(f"Unknown invite status {status!r}")
+    q = own.q(now) if own is not None else Q()
+    for blocker in earlier:
+        q &= ~blocker.q(now)
+    return q
+
+
+class AuditEvent(models.Model):
+    """Who did what to a room, written by the services in the same transaction
+    as the change itself. Labels keep the record readable after the people,
+    room or invite it names are gone. Never holds invite tokens or TURN
+    credentials."""
+
+    class Action(models.TextChoices):
+        ROOM_CREATED = "room.created", _("Meeting created")
+        ROOM_UPDATED = "room.updated", _("Settings changed")
+        ROOM_LOCKED = "room.locked", _("Meeting locked")
+        ROOM_UNLOCKED = "room.unlocked", _("Meeting unlocked")
+        ROOM_ENDED = "room.ended", _("Meeting ended")
+        ROOM_REOPENED = "room.reopened", _("Meeting reopened")
+        ROOM_DELETED = "room.deleted", _("Meeting deleted")
+        INVITE_CREATED = "invite.created", _("Invite link created")
+        INVITE_REVOKED = "invite.revoked", _("Invite link revoked")
+        MEMBER_JOINED = "member.joined", _("Joined through an invite link")
+        MEMBER_LEFT = "member.left", _("Left the room")
+        MEMBER_REMOVED = "member.removed", _("Removed from the room")
+        MEMBER_PROMOTED = "member.promoted", _("Made a host")
+        MEMBER_DEMOTED = "member.demoted", _("Host rights taken away")
+        MEMBER_KICKED = "member.kicked", _("Removed from the call")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    # The actor's username, "admin:<username>" in Django admin, or "system".
+    actor_label = models.CharField(_("actor"), max_length=160)
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("room"),
+    )
+    room_code = models.CharField(_("meeting code"), max_length=SLUG_LENGTH)
+    room_name = models.CharField(_("meeting name"), max_length=80)
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person affected"),
+    )
+    target_label = models.CharField(_("person affected"), max_length=150, blank=True)
+    invite = models.ForeignKey(
+        Invite,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("invite"),
+    )
+    # Non-secret facts about the change: old and new settings, an invite's limits.
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["room", "-created_at"], name="audit_room_recent"),
+            models.Index(fields=["-created_at"], name="audit_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label}: {self.get_action_display()} ({self.room_code})"
+
+    @property
+    def by_admin(self) -> bool:
+        return self.actor_label.startswith(ADMIN_ACTOR_PREFIX)
+
+    def summary(self) -> str:
+        """One sentence for the room page, naming people as others see them."""
+        if self.by_admin:
+            actor = str(_("An administrator"))
+        elif self.actor is not None:
+            actor = self.actor.get_display_name()
+        elif self.actor_label == SYSTEM_ACTOR:
+            actor = str(_("The system"))
+        else:
+            actor = self.actor_label
+        target = self.target.get_display_name() if self.target is not None else self.target_label
+        return str(AUDIT_SUMMARIES[self.action]) % {"actor": actor, "target": target}
+
+
+ADMIN_ACTOR_PREFIX = "admin:"
+SYSTEM_ACTOR = "system"
+
+AUDIT_SUMMARIES: dict[str, Promise] = {
+    AuditEvent.Action.ROOM_CREATED: _("%(actor)s created the meeting"),
+    AuditEvent.Action.ROOM_UPDATED: _("%(actor)s changed the meeting settings"),
+    AuditEvent.Action.ROOM_LOCKED: _("%(actor)s locked the meeting"),
+    AuditEvent.Action.ROOM_UNLOCKED: _("%(actor)s unlocked the meeting"),
+    AuditEvent.Action.ROOM_ENDED: _("%(actor)s ended the meeting"),
+    AuditEvent.Action.ROOM_REOPENED: _("%(actor)s reopened the meeting"),
+    AuditEvent.Action.ROOM_DELETED: _("%(actor)s deleted the meeting"),
+    AuditEvent.Action.INVITE_CREATED: _("%(actor)s created an invite link"),
+    AuditEvent.Action.INVITE_REVOKED: _("%(actor)s revoked an invite link"),
+    AuditEvent.Action.MEMBER_JOINED: _("%(actor)s joined through an invite link"),
+    AuditEvent.Action.MEMBER_LEFT: _("%(actor)s left the room"),
+    AuditEvent.Action.MEMBER_REMOVED: _("%(actor)s removed %(target)s from the room"),
+    AuditEvent.Action.MEMBER_PROMOTED: _("%(actor)s made %(target)s a host"),
+    AuditEvent.Action.MEMBER_DEMOTED: _("%(actor)s took host rights from %(target)s"),
+    AuditEvent.Action.MEMBER_KICKED: _("%(actor)s removed %(target)s from the call"),
+}

@@ -1,15 +1,13 @@
 """Reads for rooms, memberships and invites."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.utils import timezone
+from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
 
 from accounts.models import User
 
-from .models import Invite, Membership, Room
+from .models import AuditEvent, Invite, Membership, Room
 
 
 def rooms_for_user(*, user: User) -> QuerySet[Room]:
@@ -43,27 +41,14 @@ def room_members(*, room: Room) -> QuerySet[Membership]:
     return room.memberships.select_related("user").order_by(hosts_first, "created_at")
 
 
-def invite_status_q(status: str, *, now: datetime | None = None) -> Q:
-    """A filter matching the invites whose ``Invite.status(now)`` is ``status``
-    (same precedence: revoked, then expired, then used up)."""
-    now = now or timezone.now()
-    not_revoked = Q(revoked_at__isnull=True)
-    not_expired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    used_up = Q(max_uses__isnull=False, use_count__gte=F("max_uses"))
-    if status == Invite.Status.REVOKED:
-        return ~not_revoked
-    if status == Invite.Status.EXPIRED:
-        return not_revoked & ~not_expired
-    if status == Invite.Status.USED_UP:
-        return not_revoked & not_expired & used_up
-    if status == Invite.Status.ACTIVE:
-        return not_revoked & not_expired & ~used_up
-    raise ValueError(f"Unknown invite status {status!r}")
-
-
 def invites_active(*, room: Room) -> QuerySet[Invite]:
     """Invites that can still be used, newest first."""
-    return room.invites.select_related("created_by").filter(invite_status_q(Invite.Status.ACTIVE))
+    return room.invites.select_related("created_by").usable()
+
+
+def audit_recent(*, room: Room, limit: int = 10) -> list[AuditEvent]:
+    """The room's latest audit records, newest first, for its hosts."""
+    return list(AuditEvent.objects.filter(room=room).select_related("actor", "target")[:limit])
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
 """Writes for rooms, memberships and invites.
 
-Views, the admin and the signaling consumer all go through these functions;
-each checks its own permission rule and raises ``PermissionDenied`` when the
-acting user may not do it. Live calls are told about changes only after the
-transaction commits.
+Views, the admin and the signaling consumer all go through these functions.
+Each checks its own permission rule and raises ``PermissionDenied`` when the
+acting person may not do it (``by``: see ``rooms.audit``), then makes its
+change and writes its one audit record in a single transaction. A change
+that does not happen (locking a locked room, a second revoke) records
+nothing. Live calls are told about changes only after the transaction
+commits, and a transaction the database aborted for a conflict is run again
+(``meet.db.retry_when_busy``).
 """
 
 import secrets
@@ -11,16 +15,29 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from meet.db import retry_when_busy
 from signaling import events
 
-from .models import Invite, Membership, Room, generate_slug, hash_token
+from .audit import Actor, Admin, audit_record
+from .models import (
+    AuditEvent,
+    Invite,
+    Membership,
+    Room,
+    call_token_for,
+    generate_slug,
+    hash_token,
+)
 
 INVITE_TOKEN_BYTES = 32
+CALL_TOKEN_SEED_BYTES = 16
+
+Action = AuditEvent.Action
 
 
 class InviteInvalid(Exception):
@@ -34,13 +51,23 @@ class InviteInvalid(Exception):
         self.invite = invite
 
 
-def _require_host(*, room: Room, user: User) -> Membership:
-    membership = Membership.objects.filter(room=room, user=user).first()
+def _require_host(*, room: Room, by: Actor) -> None:
+    """People need to be a host of the room; the admin and the system pass."""
+    if by is None or isinstance(by, Admin):
+        return
+    membership = Membership.objects.filter(room=room, user=by).first()
     if membership is None or not membership.is_host:
         raise PermissionDenied(_("Only a host of this room can do that."))
-    return membership
 
 
+def _is_integrity_error(exc: BaseException) -> bool:
+    return isinstance(exc, IntegrityError)
+
+
+# --- Rooms -------------------------------------------------------------------------
+
+
+@retry_when_busy()
 def room_create(*, owner: User, name: str, max_participants: int = 4) -> Room:
     """Create a room; its owner becomes its first host."""
     for _attempt in range(5):
@@ -53,6 +80,7 @@ def room_create(*, owner: User, name: str, max_participants: int = 4) -> Room:
                 room.full_clean(validate_unique=False)
                 room.save()
                 Membership.objects.create(room=room, user=owner, role=Membership.Role.HOST)
+                audit_record(action=Action.ROOM_CREATED, room=room, by=owner)
                 return room
         except IntegrityError:
             # A slug collision (1 in 2**47 per pair); anything else repeats and is raised.
@@ -61,81 +89,162 @@ def room_create(*, owner: User, name: str, max_participants: int = 4) -> Room:
     raise IntegrityError("Could not find a free meeting code.")
 
 
-def room_update(*, room: Room, by: User, name: str, max_participants: int) -> Room:
+@retry_when_busy()
+def room_update(*, room: Room, by: Actor, name: str, max_participants: int) -> Room:
     """Rename a room or change its seat count (hosts only)."""
-    _require_host(room=room, user=by)
+    _require_host(room=room, by=by)
+    before = {"name": room.name, "max_participants": room.max_participants}
     room.name = name
     room.max_participants = max_participants
     room.full_clean()
-    room.save(update_fields=["name", "max_participants"])
+    after = {"name": room.name, "max_participants": room.max_participants}
+    changed = {key: [before[key], value] for key, value in after.items() if before[key] != value}
+    with transaction.atomic():
+        room.save(update_fields=["name", "max_participants"])
+        if changed:
+            audit_record(action=Action.ROOM_UPDATED, room=room, by=by, details=changed)
     return room
 
 
-def room_set_locked(*, room: Room, by: User | None, locked: bool) -> Room:
+@retry_when_busy()
+def room_set_locked(*, room: Room, by: Actor, locked: bool) -> Room:
     """Lock or unlock a room. A locked room admits only hosts; people already in
-    the call stay. ``by=None`` is the admin acting."""
-    if by is not None:
-        _require_host(room=room, user=by)
-    Room.objects.filter(pk=room.pk).update(is_locked=locked)
+    the call stay."""
+    _require_host(room=room, by=by)
+    with transaction.atomic():
+        changed = Room.objects.filter(pk=room.pk, is_locked=not locked).update(is_locked=locked)
+        if changed:
+            action = Action.ROOM_LOCKED if locked else Action.ROOM_UNLOCKED
+            audit_record(action=action, room=room, by=by)
     room.is_locked = locked
     return room
 
 
-def room_end(*, room: Room, by: User | None) -> Room:
+@retry_when_busy()
+def room_end(*, room: Room, by: Actor) -> Room:
     """End the meeting: everyone in the call is disconnected and nobody can join
-    until a host reopens the room. ``by=None`` is the admin acting."""
-    if by is not None:
-        _require_host(room=room, user=by)
-    if room.ended_at is None:
-        room.ended_at = timezone.now()
-        Room.objects.filter(pk=room.pk).update(ended_at=room.ended_at)
-    room_id = room.pk
-    transaction.on_commit(lambda: events.room_ended(room_id=room_id))
+    until a host reopens the room."""
+    _require_host(room=room, by=by)
+    with transaction.atomic():
+        ended_at = timezone.now()
+        if Room.objects.filter(pk=room.pk, ended_at__isnull=True).update(ended_at=ended_at):
+            room.ended_at = ended_at
+            audit_record(action=Action.ROOM_ENDED, room=room, by=by)
+        room_id = room.pk
+        # Also when it had ended already: whoever is still connected leaves.
+        transaction.on_commit(lambda: events.room_ended(room_id=room_id))
     return room
 
 
-def room_reopen(*, room: Room, by: User | None) -> Room:
-    """Allow joining an ended room again (hosts only, or the admin with ``by=None``)."""
-    if by is not None:
-        _require_host(room=room, user=by)
-    Room.objects.filter(pk=room.pk).update(ended_at=None)
+@retry_when_busy()
+def room_reopen(*, room: Room, by: Actor) -> Room:
+    """Allow joining an ended room again (hosts only)."""
+    _require_host(room=room, by=by)
+    with transaction.atomic():
+        if Room.objects.filter(pk=room.pk, ended_at__isnull=False).update(ended_at=None):
+            audit_record(action=Action.ROOM_REOPENED, room=room, by=by)
     room.ended_at = None
     return room
 
 
-def room_delete(*, room: Room, by: User | None) -> None:
+# A membership or record added while the room's dependants were being
+# collected breaks the delete's foreign keys; collecting again sees it.
+@retry_when_busy(also=_is_integrity_error)
+def room_delete(*, room: Room, by: Actor) -> None:
     """Delete a room with its memberships and invites (owner only, or the admin).
-    Anyone still in its call is disconnected."""
-    if by is not None and room.owner_id != by.pk:
+    Anyone still in its call is disconnected. Its audit trail stays, naming
+    the room by its code."""
+    if isinstance(by, User) and room.owner_id != by.pk:
         raise PermissionDenied(_("Only the owner can delete this room."))
     room_id = room.pk
-    room.delete()
-    transaction.on_commit(lambda: events.room_ended(room_id=room_id))
+    with transaction.atomic():
+        audit_record(action=Action.ROOM_DELETED, room=room, by=by)
+        # By primary key: a failed attempt leaves ``room`` without one.
+        Room.objects.filter(pk=room_id).delete()
+        transaction.on_commit(lambda: events.room_ended(room_id=room_id))
 
 
+# --- Invites -----------------------------------------------------------------------
+
+
+def _invite_details(invite: Invite) -> dict[str, object]:
+    return {
+        "kind": invite.kind,
+        "expires_at": invite.expires_at.isoformat() if invite.expires_at else None,
+        "max_uses": invite.max_uses,
+    }
+
+
+@retry_when_busy()
 def invite_create(
     *,
     room: Room,
     created_by: User,
     expires_in: timedelta | None = None,
     max_uses: int | None = None,
+    kind: str = Invite.Kind.LINK,
 ) -> tuple[Invite, str]:
     """Create an invite link (hosts only). Returns the invite and its token; the
-    token is not stored anywhere and cannot be shown again."""
-    _require_host(room=room, user=created_by)
+    token is not stored anywhere. A link invite's token cannot be shown again;
+    a call invite's can, to its creator (``Invite.call_token``)."""
+    _require_host(room=room, by=created_by)
     if expires_in is not None and expires_in <= timedelta(0):
         raise ValueError("expires_in must be positive")
-    token = secrets.token_urlsafe(INVITE_TOKEN_BYTES)
+    seed = ""
+    if kind == Invite.Kind.CALL:
+        seed = secrets.token_hex(CALL_TOKEN_SEED_BYTES)
+        token = call_token_for(seed)
+    else:
+        token = secrets.token_urlsafe(INVITE_TOKEN_BYTES)
     invite = Invite(
         room=room,
         created_by=created_by,
+        kind=Invite.Kind(kind),
         token_hash=hash_token(token),
+        token_seed=seed,
         expires_at=timezone.now() + expires_in if expires_in is not None else None,
         max_uses=max_uses,
     )
     invite.full_clean()
-    invite.save()
+    with transaction.atomic():
+        invite.save()
+        audit_record(
+            action=Action.INVITE_CREATED,
+            room=room,
+            by=created_by,
+            invite=invite,
+            details=_invite_details(invite),
+        )
     return invite, token
+
+
+def invite_get_or_create_for_call(
+    *, room: Room, created_by: User, lifetime: timedelta, reuse_for_at_least: timedelta
+) -> tuple[Invite, str, bool]:
+    """The link a host copies from a call: their own call invite for this room
+    while it stays usable for at least ``reuse_for_at_least``, else a new one
+    valid for ``lifetime``. Returns the invite, its token and whether it was
+    created now (hosts only)."""
+    _require_host(room=room, by=created_by)
+    now = timezone.now()
+    reusable = (
+        Invite.objects.usable(now=now)
+        .filter(
+            room=room,
+            created_by=created_by,
+            kind=Invite.Kind.CALL,
+            expires_at__gt=now + reuse_for_at_least,
+        )
+        .order_by("-expires_at")
+    )
+    for invite in reusable[:3]:
+        token = invite.call_token()
+        if token is not None:
+            return invite, token, False
+    invite, token = invite_create(
+        room=room, created_by=created_by, expires_in=lifetime, kind=Invite.Kind.CALL
+    )
+    return invite, token, True
 
 
 def invite_get_by_token(*, token: str) -> Invite:
@@ -153,14 +262,16 @@ def invite_get_by_token(*, token: str) -> Invite:
     return invite
 
 
+@retry_when_busy()
 def invite_accept(*, token: str, user: User) -> Membership:
     """Make ``user`` a member of the invite's room.
 
     Idempotent for someone who is already a member: they get their membership
     back and no use is consumed, even if the link has since expired, been
-    revoked or used up. Otherwise the membership is created and one use is
-    consumed in the same transaction, by a conditional update, so ``max_uses``
-    holds under concurrent accepts and a double submit counts once.
+    revoked or used up. Otherwise the membership is created, one use is
+    consumed (by a conditional update, so ``max_uses`` holds under concurrent
+    accepts and a double submit counts once) and the invite that admitted
+    them is recorded, all in one transaction.
     """
     invite = (
         Invite.objects.select_related("room", "created_by")
@@ -184,31 +295,36 @@ def invite_accept(*, token: str, user: User) -> Membership:
             # The same person accepted concurrently (a double submit): one use.
             return membership
         consumed = (
-            Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .filter(Q(max_uses__isnull=True) | Q(use_count__lt=F("max_uses")))
-            .update(use_count=F("use_count") + 1)
+            Invite.objects.usable(now=now).filter(pk=invite.pk).update(use_count=F("use_count") + 1)
         )
         if not consumed:
             # Someone else took the last use (or a host revoked the link) since
             # the check above; raising rolls the new membership back.
             invite.refresh_from_db()
             raise InviteInvalid(invite.status(now), invite)
+        audit_record(action=Action.MEMBER_JOINED, room=invite.room, by=user, invite=invite)
     return membership
 
 
-def invite_revoke(*, invite: Invite, by: User | None) -> Invite:
-    """Revoke an invite (hosts only, or the admin with ``by=None``). Memberships
-    it already created stay."""
-    if by is not None:
-        _require_host(room=invite.room, user=by)
-    if invite.revoked_at is None:
-        invite.revoked_at = timezone.now()
-        Invite.objects.filter(pk=invite.pk).update(revoked_at=invite.revoked_at)
+@retry_when_busy()
+def invite_revoke(*, invite: Invite, by: Actor) -> Invite:
+    """Revoke an invite (hosts only). Memberships it already created stay."""
+    _require_host(room=invite.room, by=by)
+    with transaction.atomic():
+        revoked_at = timezone.now()
+        if Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(
+            revoked_at=revoked_at
+        ):
+            invite.revoked_at = revoked_at
+            audit_record(action=Action.INVITE_REVOKED, room=invite.room, by=by, invite=invite)
     return invite
 
 
-def membership_remove(*, membership: Membership, by: User | None) -> None:
+# --- Memberships -------------------------------------------------------------------
+
+
+@retry_when_busy()
+def membership_remove(*, membership: Membership, by: Actor) -> None:
     """Remove someone from a room: a host removes others, anyone may leave.
 
     The owner cannot leave or be removed (they delete the room instead). If the
@@ -217,19 +333,45 @@ def membership_remove(*, membership: Membership, by: User | None) -> None:
     room = membership.room
     if membership.user_id == room.owner_id:
         raise PermissionDenied(_("The owner cannot leave the room; delete it instead."))
-    if by is not None and by.pk != membership.user_id:
-        _require_host(room=room, user=by)
+    leaving = isinstance(by, User) and by.pk == membership.user_id
+    if not leaving:
+        _require_host(room=room, by=by)
     room_id, user_id = room.pk, membership.user_id
-    membership.delete()
-    transaction.on_commit(lambda: events.member_removed(room_id=room_id, user_id=user_id))
+    with transaction.atomic():
+        deleted, _rows = Membership.objects.filter(pk=membership.pk).delete()
+        if deleted:
+            if leaving:
+                audit_record(action=Action.MEMBER_LEFT, room=room, by=by)
+            else:
+                audit_record(action=Action.MEMBER_REMOVED, room=room, by=by, target=membership.user)
+        transaction.on_commit(lambda: events.member_removed(room_id=room_id, user_id=user_id))
 
 
-def membership_set_role(*, membership: Membership, by: User | None, role: str) -> Membership:
+@retry_when_busy()
+def membership_set_role(*, membership: Membership, by: Actor, role: str) -> Membership:
     """Make a member a host or back (hosts only). The owner always stays a host."""
-    if by is not None:
-        _require_host(room=membership.room, user=by)
-    if membership.user_id == membership.room.owner_id and role != Membership.Role.HOST:
+    _require_host(room=membership.room, by=by)
+    new_role = Membership.Role(role)
+    if membership.user_id == membership.room.owner_id and new_role != Membership.Role.HOST:
         raise PermissionDenied(_("The owner is always a host."))
-    membership.role = Membership.Role(role)
-    membership.save(update_fields=["role"])
+    with transaction.atomic():
+        changed = (
+            Membership.objects.filter(pk=membership.pk).exclude(role=new_role).update(role=new_role)
+        )
+        if changed:
+            promoted = new_role == Membership.Role.HOST
+            action = Action.MEMBER_PROMOTED if promoted else Action.MEMBER_DEMOTED
+            audit_record(action=action, room=membership.room, by=by, target=membership.user)
+    membership.role = new_role
     return membership
+
+
+def call_kick_record(*, room_id: int, by: User, target_user_id: int) -> AuditEvent | None:
+    """Record that a host removed someone from the live call (the signaling
+    consumer does the removal; the membership stays)."""
+    room = Room.objects.filter(pk=room_id).first()
+    target = User.objects.filter(pk=target_user_id).first()
+    if room is None:
+        return None
+    with transaction.atomic():
+        return audit_record(action=Action.MEMBER_KICKED, room=room, by=by, target=target)

@@ -64,7 +64,7 @@ def client_address(request: HttpRequest) -> str:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        return ip
+        return str(ip)
     if isinstance(address, ipaddress.IPv6Address):
         prefix = allauth_settings.RATE_LIMIT_IPV6_PREFIX
         return str(ipaddress.IPv6Network(f"{address}/{prefix}", strict=False).network_address)

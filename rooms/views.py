@@ -88,6 +88,7 @@ def _render_room(
         context["invites"] = selectors.invites_active(room=room)
         context["invite_form"] = invite_form or InviteForm()
         context["lock_form_action"] = "unlock" if room.is_locked else "lock"
+        context["activity"] = selectors.audit_recent(room=room)
     return render(request, "rooms/room_detail.html", context)
 
 

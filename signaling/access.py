@@ -229,3 +229,10 @@ def end_room(*, room_id: int, user_id: int) -> None:
     room = Room.objects.get(pk=room_id)
     user = User.objects.get(pk=user_id)
     services.room_end(room=room, by=user)
+
+
+@closes_connections
+def record_kick(*, room_id: int, user_id: int, target_user_id: int) -> None:
+    """Write the audit record of a kick made in the call."""
+    user = User.objects.get(pk=user_id)
+    services.call_kick_record(room_id=room_id, by=user, target_user_id=target_user_id)

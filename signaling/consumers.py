@@ -398,6 +398,9 @@ class CallConsumer(Connection):
         )
         # The kicked connection closes itself (4000) when it sees this.
         await self.announce_left([entry], LeaveReason.KICKED)
+        await database_sync_to_async(access.record_kick)(
+            room_id=self.room_id, user_id=self.user.pk, target_user_id=entry.user
+        )
 
     async def on_end(self, ref: str | None) -> None:
         if not self.is_host:

@@ -37,6 +37,20 @@ def test_without_redis_the_cache_is_the_process_own():
     assert "LocMemCache" in backend
 
 
+def test_sqlite_is_set_up_for_a_server(tmp_path):
+    # WAL (readers and the writer never wait for each other), NORMAL sync,
+    # writers queue for the lock for SQLITE_BUSY_TIMEOUT instead of failing.
+    code = (
+        "from django.db import connection; cursor = connection.cursor();"
+        "print(*(cursor.execute(f'PRAGMA {name}').fetchone()[0]"
+        " for name in ('journal_mode', 'synchronous', 'busy_timeout')),"
+        " connection.transaction_mode)"
+    )
+    url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
+    assert in_child(code, DATABASE_URL=url) == "wal 1 10000 IMMEDIATE"
+    assert in_child(code, DATABASE_URL=url, SQLITE_BUSY_TIMEOUT="2.5") == "wal 1 2500 IMMEDIATE"
+
+
 def test_origin_and_client_address_settings_come_from_the_environment():
     printed = in_child(
         "from django.conf import settings as s;"

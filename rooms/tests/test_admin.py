@@ -1,9 +1,10 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from rooms import admin as rooms_admin
 from rooms import services
-from rooms.models import Invite, Room
+from rooms.models import AuditEvent, Invite, Room
 
 from .conftest import make_invite, make_room, make_user
 
@@ -250,3 +251,165 @@ def test_membership_inline_has_no_add_row(admin_client, room):
     body = admin_client.get(reverse("admin:rooms_room_change", args=[room.pk])).content.decode()
     assert 'id="memberships-empty"' not in body
     assert 'id="memberships-0"' in body
+
+
+# --- Audit trail and Django's log -------------------------------------------------------------
+
+AUDIT = reverse("admin:rooms_auditevent_changelist")
+MEMBERSHIPS = reverse("admin:rooms_membership_changelist")
+
+
+def log_messages(obj) -> list[str]:
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+    )
+    return [entry.get_change_message() for entry in entries.order_by("pk")]
+
+
+def test_admin_actions_write_the_audit_trail_and_django_log(admin_client, admin_user, room):
+    make_invite(room)
+    invite = room.invites.get()
+    run_action(admin_client, ROOMS, "lock_rooms", [room])
+    run_action(admin_client, ROOMS, "end_meetings", [room])
+    run_action(admin_client, ROOMS, "reopen_meetings", [room])
+    run_action(admin_client, INVITES, "revoke_invites", [invite])
+    trail = AuditEvent.objects.filter(actor_label=f"admin:{admin_user.username}").order_by("pk")
+    assert [event.action for event in trail] == [
+        AuditEvent.Action.ROOM_LOCKED,
+        AuditEvent.Action.ROOM_ENDED,
+        AuditEvent.Action.ROOM_REOPENED,
+        AuditEvent.Action.INVITE_REVOKED,
+    ]
+    assert all(event.actor == admin_user for event in trail)
+    assert log_messages(room) == ["Changed locked.", "Changed ended.", "Changed ended."]
+    assert log_messages(invite) == ["Changed revoked."]
+
+
+def test_recent_actions_read_in_korean(admin_client, room):
+    run_action(admin_client, ROOMS, "lock_rooms", [room])
+    body = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "최근 활동" in body  # Django's own catalog: the page is in Korean
+    assert "Design review" in body
+
+
+def test_audit_list_filters_by_room_actor_action_and_date(admin_client, room, owner, member):
+    other = make_room(member, "Other room")
+    services.room_set_locked(room=room, by=owner, locked=True)
+    services.room_set_locked(room=other, by=member, locked=True)
+
+    def shown(query: str) -> set[tuple[str, str]]:
+        response = admin_client.get(AUDIT + query)
+        assert response.status_code == 200
+        return {(e.room_code, e.action) for e in response.context["cl"].result_list}
+
+    locked = AuditEvent.Action.ROOM_LOCKED
+    assert shown(f"?room__id__exact={room.pk}&action__exact={locked}") == {(room.slug, locked)}
+    assert shown(f"?actor__id__exact={member.pk}") == {
+        (other.slug, AuditEvent.Action.ROOM_CREATED),
+        (other.slug, locked),
+    }
+    today = timezone.localdate()
+    assert len(shown(f"?created_at__year={today.year}&created_at__month={today.month}")) == 4
+    assert shown(f"?q={other.slug}") == {
+        (other.slug, AuditEvent.Action.ROOM_CREATED),
+        (other.slug, locked),
+    }
+
+
+def test_audit_trail_is_read_only(admin_client, room):
+    event = AuditEvent.objects.get(room=room)
+    body = admin_client.get(reverse("admin:rooms_auditevent_change", args=[event.pk])).content
+    assert b'name="_save"' not in body
+    assert admin_client.get(reverse("admin:rooms_auditevent_add")).status_code == 403
+    delete = reverse("admin:rooms_auditevent_delete", args=[event.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert "delete_selected" not in admin_client.get(AUDIT).content.decode()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_audit_pages_are_in_korean(admin_client, room):
+    body = admin_client.get(AUDIT, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "감사 기록" in body
+    assert "회의 생성" in body
+
+
+# --- Memberships ---------------------------------------------------------------------------
+
+
+def test_membership_list_searches_by_user_and_room_and_filters_by_role(
+    admin_client, room, owner, member
+):
+    other = make_room(make_user("ara", display_name="Ara"), "Other room")
+
+    def shown(query: str) -> set[tuple[str, str]]:
+        response = admin_client.get(MEMBERSHIPS + query)
+        return {(m.user.username, m.room.name) for m in response.context["cl"].result_list}
+
+    assert shown("?q=jun") == {("jun", "Design review")}
+    assert shown(f"?q={other.slug}") == {("ara", "Other room")}
+    assert shown("?role__exact=host") == {("minji", "Design review"), ("ara", "Other room")}
+    assert shown("?role__exact=member") == {("jun", "Design review")}
+
+
+def test_remove_action_goes_through_the_service_and_skips_owners(
+    admin_client, admin_user, room, owner, member, live_events, django_capture_on_commit_callbacks
+):
+    memberships = list(room.memberships.all())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(admin_client, MEMBERSHIPS, "remove_members", memberships)
+    body = response.content.decode()
+    assert "1 person removed from their room." in body
+    assert "1 owner was not removed" in body
+    assert list(room.memberships.values_list("user__username", flat=True)) == ["minji"]
+    assert live_events == [("member_removed", {"room_id": room.pk, "user_id": member.pk})]
+    [event] = AuditEvent.objects.filter(action=AuditEvent.Action.MEMBER_REMOVED)
+    assert (event.actor_label, event.target) == (f"admin:{admin_user.username}", member)
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    assert LogEntry.objects.filter(action_flag=DELETION, object_repr__startswith="Jun").count() == 1
+
+
+def test_membership_bulk_delete_is_replaced_by_remove(admin_client, room):
+    body = admin_client.get(MEMBERSHIPS).content.decode()
+    assert "remove_members" in body
+    assert "delete_selected" not in body
+
+
+def test_membership_role_change_goes_through_the_service(admin_client, room, member):
+    membership = room.memberships.get(user=member)
+    url = reverse("admin:rooms_membership_change", args=[membership.pk])
+    assert admin_client.post(url, {"role": "host"}).status_code == 302
+    assert room.memberships.get(user=member).is_host
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.MEMBER_PROMOTED).count() == 1
+
+
+def test_membership_change_page_cannot_demote_the_owner(admin_client, room, owner):
+    membership = room.memberships.get(user=owner)
+    url = reverse("admin:rooms_membership_change", args=[membership.pk])
+    response = admin_client.post(url, {"role": "member"})
+    assert response.status_code == 200
+    assert "The owner is always a host." in response.content.decode()
+    assert room.memberships.get(user=owner).is_host
+
+
+def test_membership_delete_page_removes_through_the_service_but_not_the_owner(
+    admin_client, room, owner, member, live_events, django_capture_on_commit_callbacks
+):
+    owner_membership = room.memberships.get(user=owner)
+    url = reverse("admin:rooms_membership_delete", args=[owner_membership.pk])
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+    assert "The owner cannot be removed" in response.content.decode()
+    assert room.memberships.filter(user=owner).exists()
+    membership = room.memberships.get(user=member)
+    url = reverse("admin:rooms_membership_delete", args=[membership.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, {"post": "yes"})
+    assert not room.memberships.filter(user=member).exists()
+    assert live_events == [("member_removed", {"room_id": room.pk, "user_id": member.pk})]
+
+
+def test_memberships_are_not_added_in_the_admin(admin_client):
+    assert admin_client.get(reverse("admin:rooms_membership_add")).status_code == 403

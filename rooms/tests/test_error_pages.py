@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
-from rooms import views
+from rooms import selectors, views
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_unexpected_errors_show_the_500_page(client, owner, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views.selectors, "rooms_for_user", broken)
+    monkeypatch.setattr(selectors, "rooms_for_user", broken)
     client.raise_request_exception = False
     client.force_login(owner)
     response = client.get(reverse("rooms:dashboard"))

@@ -100,3 +100,26 @@ def test_room_is_ended_follows_ended_at(room):
     assert not room.is_ended
     room.ended_at = timezone.now()
     assert room.is_ended
+
+
+@pytest.mark.django_db
+def test_invite_status_in_the_database_agrees_with_invite_status(room, owner):
+    # The rule is written once (INVITE_BLOCKERS); its two forms must agree on
+    # every combination, on every database.
+    now = timezone.now()
+    past, future = now - timedelta(hours=1), now + timedelta(hours=1)
+    for expires_at in (None, past, future):
+        for max_uses, use_count in ((None, 0), (None, 3), (2, 1), (2, 2)):
+            for revoked_at in (None, past):
+                invite, _ = make_invite(room)
+                Invite.objects.filter(pk=invite.pk).update(
+                    expires_at=expires_at,
+                    max_uses=max_uses,
+                    use_count=use_count,
+                    revoked_at=revoked_at,
+                )
+    invites = list(Invite.objects.all())
+    assert len(invites) == 24
+    for status in Invite.Status:
+        matched = set(Invite.objects.with_status(status, now=now))
+        assert matched == {i for i in invites if i.status(now) == status}, status

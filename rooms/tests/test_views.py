@@ -152,6 +152,35 @@ def test_host_sees_invites_and_controls(client, room, owner):
     assert reverse("rooms:leave", args=[room.slug]) not in body
 
 
+def test_hosts_see_the_rooms_recent_activity_newest_first(client, room, owner, member):
+    services.room_set_locked(room=room, by=owner, locked=True)
+    services.membership_set_role(
+        membership=room.memberships.get(user=member), by=owner, role=Membership.Role.HOST
+    )
+    body = login(client, owner).get(room.get_absolute_url()).content.decode()
+    section = body[body.index('id="activity"') :]
+    made_host = section.index("Minji made Jun a host")
+    locked = section.index("Minji locked the meeting")
+    created = section.index("Minji created the meeting")
+    assert made_host < locked < created
+
+
+def test_members_do_not_see_the_activity_list(client, room, owner, member):
+    services.room_set_locked(room=room, by=owner, locked=True)
+    body = login(client, member).get(room.get_absolute_url()).content.decode()
+    assert 'id="activity"' not in body
+    assert "locked the meeting" not in body
+
+
+def test_the_activity_list_shows_the_last_ten(client, room, owner):
+    for _ in range(6):
+        services.room_set_locked(room=room, by=owner, locked=True)
+        services.room_set_locked(room=room, by=owner, locked=False)
+    body = login(client, owner).get(room.get_absolute_url()).content.decode()
+    assert body.count('class="activity"') == 10
+    assert "created the meeting" not in body
+
+
 def test_join_button_is_disabled_with_a_reason_when_the_meeting_ended(client, room, member):
     services.room_end(room=room, by=None)
     body = login(client, member).get(room.get_absolute_url()).content.decode()
