@@ -107,6 +107,20 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "shareStop": _("Stop sharing"),
     "raiseHand": _("Raise hand"),
     "lowerHand": _("Lower hand"),
+    "lowerHandShort": _("Lower"),
+    "lowerHandOf": _("Lower %(name)s's hand"),
+    "handLoweredBy": _("%(name)s lowered your hand."),
+    "handsTitle": _("Raised hands"),
+    "react": _("Send a reaction"),
+    # Keyed by the emoji itself (static/js/call/gestures.js REACTIONS).
+    "reactionNames": {
+        "👍": _("Thumbs up"),
+        "👏": _("Applause"),
+        "😂": _("Laughing"),
+        "❤️": _("Love"),
+        "🎉": _("Celebration"),
+        "😮": _("Surprised"),
+    },
     "settings": _("Settings"),
     "settingsClose": _("Close settings"),
     "cameraChoiceWhileOff": _(
