@@ -88,6 +88,9 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "screenFailed": _("Screen sharing could not be started."),
     "joinReceiveOnly": _("You will join without camera or microphone."),
     "deviceFallback": _("Device %(n)s"),
+    "testSpeaker": _("Test speaker"),
+    "testSpeakerPlaying": _("Playing a test sound…"),
+    "testSpeakerFailed": _("The test sound could not be played on this speaker."),
     # Call
     "you": _("You"),
     "youSuffix": _("%(name)s (you)"),

@@ -25,6 +25,7 @@ import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
 import { followSession } from "./session-view.js";
 import { SettingsDialog } from "./settings.js";
+import { SpeakerTest } from "./speaker-test.js";
 
 /** @typedef {import("../session.js").CallSession} CallSession */
 /** @typedef {import("../session.js").Participant} Participant */
@@ -69,6 +70,7 @@ export class CallUI extends EventTarget {
       onSend: (text) => this.emit("chat-send", { text }),
     });
     this.settings = new SettingsDialog(doc, t);
+    this.speakerTest = new SpeakerTest(doc, t, { sinkId: () => this.sinkId });
     this.banner = new Banner(doc, (action) => {
       if (action === "unlock-audio") {
         this.grid.unlockAudio();
@@ -175,6 +177,7 @@ export class CallUI extends EventTarget {
   enterCall(session) {
     this.root.dataset.phase = "call";
     this.prejoin.setShown(false);
+    this.speakerTest.close();
     this.ended.section.hidden = true;
     this.incall.hidden = false;
     this.grid.setInCall(true);
