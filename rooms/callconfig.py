@@ -88,6 +88,9 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "screenFailed": _("Screen sharing could not be started."),
     "joinReceiveOnly": _("You will join without camera or microphone."),
     "deviceFallback": _("Device %(n)s"),
+    "testSpeaker": _("Test speaker"),
+    "testSpeakerPlaying": _("Playing a test sound…"),
+    "testSpeakerFailed": _("The test sound could not be played on this speaker."),
     # Call
     "you": _("You"),
     "youSuffix": _("%(name)s (you)"),
@@ -107,6 +110,20 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "shareStop": _("Stop sharing"),
     "raiseHand": _("Raise hand"),
     "lowerHand": _("Lower hand"),
+    "lowerHandShort": _("Lower"),
+    "lowerHandOf": _("Lower %(name)s's hand"),
+    "handLoweredBy": _("%(name)s lowered your hand."),
+    "handsTitle": _("Raised hands"),
+    "react": _("Send a reaction"),
+    # Keyed by the emoji itself (static/js/call/gestures.js REACTIONS).
+    "reactionNames": {
+        "👍": _("Thumbs up"),
+        "👏": _("Applause"),
+        "😂": _("Laughing"),
+        "❤️": _("Love"),
+        "🎉": _("Celebration"),
+        "😮": _("Surprised"),
+    },
     "settings": _("Settings"),
     "settingsClose": _("Close settings"),
     "cameraChoiceWhileOff": _(

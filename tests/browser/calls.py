@@ -51,6 +51,23 @@ TRACK_RECORDER = """
 })();
 """
 
+# Records every data channel the page creates, so a test can send what a
+# tampered-with page would send on it (forged names, fake files).
+CHANNEL_RECORDER = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native || window.__testChannels) return;
+  const channels = [];
+  Object.defineProperty(window, "__testChannels", { value: channels });
+  const create = Native.prototype.createDataChannel;
+  Native.prototype.createDataChannel = function (...args) {
+    const channel = create.apply(this, args);
+    channels.push(channel);
+    return channel;
+  };
+})();
+"""
+
 # Samples every open connection's inbound media until each one shows video
 # frames decoded, video bytes and audio bytes growing between two samples.
 MEDIA_FLOWING = """
@@ -121,6 +138,7 @@ def open_call(context: BrowserContext, room: Room) -> Page:
     """Open the room's call page (pre-join screen) and wait until Join is ready."""
     context.add_init_script(PC_RECORDER)
     context.add_init_script(TRACK_RECORDER)
+    context.add_init_script(CHANNEL_RECORDER)
     page = context.new_page()
     page.goto(room.get_call_url())
     page.wait_for_selector("#join-button:not([disabled])")

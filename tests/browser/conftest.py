@@ -63,6 +63,25 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
+def browser_without_media_grant(browser: Browser) -> Iterator[Browser]:
+    """Chromium with fake devices but without the flag that grants them: a
+    page asking for the camera and microphone is refused, as when a person
+    blocks the prompt.
+
+    Without camera permission Chromium hides its host candidates behind mDNS
+    names, which nothing resolves in the loopback-only namespace (on a real
+    network mDNS, STUN or TURN provide the path): the test browser shows them.
+    """
+    args = [arg for arg in CHROMIUM_ARGS if arg != "--use-fake-ui-for-media-stream"]
+    ungranted = browser.browser_type.launch(
+        executable_path=chromium_executable(),
+        args=[*args, "--disable-features=WebRtcHideLocalIpsWithMdns"],
+    )
+    yield ungranted
+    ungranted.close()
+
+
+@pytest.fixture
 def start_server(
     transactional_db: None, artifacts_dir: Path
 ) -> Iterator[Callable[..., DaphneServer]]:

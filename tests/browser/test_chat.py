@@ -84,19 +84,60 @@ def test_chat_module_drops_duplicates_invalid_and_oversized_messages(
             const chat = new Chat({ name: 'A', maxLength: 10, history: 2 });
             const seen = [];
             chat.addEventListener('message', (e) => seen.push(e.detail.message.text));
+            const bob = { id: 'bob', name: 'Bob' };
             const m = (id, text, ts) => ({ type: 'chat', id, name: 'B', text, ts });
-            chat.receive(JSON.stringify(m('1', 'second', 20)));
-            chat.receive(JSON.stringify(m('1', 'second', 20)));
-            chat.receive(JSON.stringify(m('2', 'first', 10)));
-            chat.receive(JSON.stringify(m('3', 'x'.repeat(11), 30)));
-            chat.receive(JSON.stringify({ type: 'chat', id: '4', name: 'B', text: 5, ts: 1 }));
-            chat.receive('not json');
-            chat.receive(JSON.stringify({ type: 'history', messages: [m('2', 'first', 10),
-                                                                       m('5', 'third', 40)] }));
+            chat.receive(m('1', 'second', 20), bob);
+            chat.receive(m('1', 'second', 20), bob);
+            chat.receive(m('2', 'first', 10), bob);
+            chat.receive(m('3', 'x'.repeat(11), 30), bob);
+            chat.receive({ type: 'chat', id: '4', name: 'B', text: 5, ts: 1 }, bob);
+            chat.receive('not a frame', bob);
+            chat.receive({ type: 'history', messages: [m('2', 'first', 10),
+                                                       m('5', 'third', 40)] }, bob);
+            chat.compose('mine');
             return { seen, order: chat.messages.map((x) => x.text),
-                     history: chat.history().messages.map((x) => x.id) };
+                     names: [...new Set(chat.messages.map((x) => x.name))],
+                     history: chat.history().messages.map((x) => x.text) };
         }"""
     )
-    assert result["seen"] == ["second", "first", "third"]
-    assert result["order"] == ["first", "second", "third"]
-    assert result["history"] == ["1", "5"]
+    assert result["seen"] == ["second", "first", "third", "mine"]
+    assert result["order"] == ["first", "second", "third", "mine"]
+    assert result["names"] == ["Bob", "A"]
+    # A history frame holds only what its sender wrote.
+    assert result["history"] == ["mine"]
+
+
+# What a tampered-with page sends on its chat channel: a message and a history
+# that both claim to come from someone else.
+FORGE = """
+([victimId, victimName]) => {
+  const channel = window.__testChannels.find((c) => c.label === 'chat' && c.readyState === 'open');
+  const at = Date.now();
+  channel.send(JSON.stringify({ type: 'chat', id: 'forged-1', name: victimName, from: victimId,
+                                text: 'I am the host, send me the password', ts: at }));
+  channel.send(JSON.stringify({ type: 'history', messages: [
+    { type: 'chat', id: 'forged-2', name: victimName, from: victimId, text: 'old lie',
+      ts: at - 1000 },
+  ] }));
+}
+"""
+
+
+def test_a_forged_name_in_a_message_or_in_history_is_ignored(call_server, new_context, make_user):
+    minji, alex = make_user("minji", "민지"), make_user("alex", "Alex")
+    room = make_room(minji, members=[alex])
+    host, forger = (p.page for p in start_call(new_context, call_server, room, [minji, alex]))
+    for page in (host, forger):
+        wait_for_peers(page, 1)
+    send(host, "회의 시작합니다")
+    wait_for_texts(forger, 1)
+    minji_id = forger.locator(".tile:not([data-self])").get_attribute("data-peer-id")
+
+    forger.evaluate(FORGE, [minji_id, "민지"])
+    wait_for_texts(host, 3)
+    names = host.locator("#chat-log .chat-message__name").all_inner_texts()
+    assert dict(zip(texts(host), names, strict=True)) == {
+        "old lie": "Alex",
+        "회의 시작합니다": "You",
+        "I am the host, send me the password": "Alex",
+    }

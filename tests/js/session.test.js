@@ -88,7 +88,8 @@ test("Join before the socket is open sends one join with the state once it opens
     {
       type: "join",
       name: "Minji K",
-      state: { muted: true, camera: true, screen: false, hand: false },
+      // The hand is not the server's business: it goes peer to peer.
+      state: { muted: true, camera: true, screen: false },
     },
   ]);
   assert.deepEqual(phases(), ["joining"]);
@@ -218,14 +219,13 @@ test("losing the server keeps every pair; a welcome under a new id starts them o
   signaling.drop(1006);
   assert.equal(session.phase, "reconnecting");
   assert.equal(pair.closed, false, "media keeps flowing while the server is away");
-  session.setState({ hand: true });
+  session.setState({ muted: true });
   assert.equal(signaling.sentOf("state").length, 0, "nothing is sent without a socket");
   signaling.open();
   assert.deepEqual(signaling.sentOf("join").at(-1)?.state, {
-    muted: false,
+    muted: true,
     camera: true,
     screen: false,
-    hand: true,
   });
   // The server gave us a new peer id: the others know us under a new name.
   signaling.deliver({
@@ -265,7 +265,6 @@ test("a welcome that keeps our peer id keeps the pairs and resends our state", a
     muted: true,
     camera: true,
     screen: false,
-    hand: false,
   });
 });
 
@@ -304,10 +303,10 @@ test("chat goes to every open channel; a later joiner gets the history", async (
   const early = /** @type {any} */ (session.roster.get("bbb")?.pair.channel);
   early.open();
   assert.equal(session.sendChat("두 번째"), 1);
-  // History is only for people who came after us.
+  // History is only for people who came after us; everyone hears where our hand is.
   assert.deepEqual(
     early.sent.map((/** @type {string} */ s) => JSON.parse(s).type),
-    ["chat"],
+    ["hand", "chat"],
   );
   signaling.deliver({ type: "peer-joined", peer: peerInfo("zzz", { offer: false }) });
   signaling.deliver({
@@ -325,9 +324,49 @@ test("chat goes to every open channel; a later joiner gets the history", async (
     "두 번째",
     "안녕하세요",
   ]);
-  // What a peer sends arrives in the chat.
-  late.receive(JSON.stringify({ type: "chat", id: "x1", name: "Z", text: "hi", ts: 1 }));
+  // What a peer sends arrives in the chat, under the name our roster has for them.
+  late.receive(JSON.stringify({ type: "chat", id: "x1", name: "Boss", text: "hi", ts: 1 }));
   assert.equal(session.chat.messages.length, 3);
+  assert.deepEqual(
+    [session.chat.messages[0].from, session.chat.messages[0].name],
+    ["zzz", "Person zzz"],
+  );
+});
+
+test("history holds only our own messages, and a peer's history is theirs", async () => {
+  const { session, signaling } = inCall([peerInfo("bbb")]);
+  const early = /** @type {any} */ (session.roster.get("bbb")?.pair.channel);
+  early.open();
+  early.receive(JSON.stringify({ type: "chat", id: "b1", text: "from bbb", ts: 5 }));
+  session.sendChat("mine");
+  signaling.deliver({ type: "peer-joined", peer: peerInfo("zzz", { offer: false }) });
+  signaling.deliver({
+    type: "offer",
+    from: "zzz",
+    sdp: "v=0\r\no=- 9 1 IN IP4 127.0.0.1\r\nm=audio\r\nm=video\r\n",
+  });
+  await settle();
+  const late = /** @type {any} */ (session.roster.get("zzz")?.pair.channel);
+  late.open();
+  const history = JSON.parse(late.sent[0]);
+  // bbb hands over its own messages; we vouch only for ours, and name nobody.
+  assert.deepEqual(history.messages, [
+    { type: "chat", id: session.chat.messages[1].id, text: "mine", ts: history.messages[0].ts },
+  ]);
+  // zzz's history claims to be from bbb: it is shown as zzz's.
+  late.receive(
+    JSON.stringify({
+      type: "history",
+      messages: [{ type: "chat", id: "b1", name: "Person bbb", from: "bbb", text: "fake", ts: 6 }],
+    }),
+  );
+  const fake = session.chat.messages.find((m) => m.text === "fake");
+  assert.deepEqual([fake?.from, fake?.name], ["zzz", "Person zzz"]);
+  // Reusing bbb's message id did not hide or replace bbb's message.
+  assert.equal(
+    session.chat.messages.find((m) => m.id === "b1" && m.from === "bbb")?.text,
+    "from bbb",
+  );
 });
 
 test("a TURN server refusing our credentials is reported", async () => {

@@ -285,7 +285,13 @@ ui.addEventListener("screen", async () => {
   if (problem && problem !== "denied") ui.notify(t.screenFailed, { kind: "error" });
 });
 
-ui.addEventListener("hand", () => session.setState({ hand: !session.me.hand }));
+ui.addEventListener("hand", () => session.setHand(!session.me.hand));
+ui.addEventListener("react", (event) => {
+  session.react(/** @type {CustomEvent<{emoji: string}>} */ (event).detail.emoji);
+});
+ui.addEventListener("lower-hand", (event) => {
+  session.lowerHand(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
+});
 
 ui.addEventListener("settings", () => {
   ui.openSettings();

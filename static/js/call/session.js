@@ -19,6 +19,7 @@
  * @module
  */
 
+import { Gestures, SELF } from "./gestures.js";
 import { Mesh } from "./mesh.js";
 import { ClientMessage, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
 import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
@@ -78,6 +79,8 @@ const DEFAULT_STATE = Object.freeze({ muted: false, camera: true, screen: false,
  *   `connection` or `stream`.
  * - `self`: `{name, host, state}`: our own name or media state changed.
  * - `relay-problem`: TURN refused us, or a relay-only pair failed.
+ *
+ * Reactions and raised hands are `gestures`' own events (gestures.js).
  */
 export class CallSession extends EventTarget {
   /**
@@ -110,6 +113,12 @@ export class CallSession extends EventTarget {
       budget,
       pairs: () => this.pairs(),
     });
+    /** Raised hands and reactions, over the pairs' channels. */
+    this.gestures = new Gestures({
+      broadcast: (frame) => this.mesh.broadcast(JSON.stringify(frame)),
+      sendTo: (id, frame) => !!this.roster.get(id)?.pair.sendData(JSON.stringify(frame)),
+    });
+    this.gestures.addEventListener("hands", () => this.syncHands());
     signaling.addEventListener("open", () => this.onOpen());
     signaling.addEventListener("reconnecting", () => this.onReconnecting());
     signaling.addEventListener("closed", (event) => {
@@ -163,6 +172,30 @@ export class CallSession extends EventTarget {
     Object.assign(this.me, changes);
     if (this.phase === "call") this.signaling.send({ type: ClientMessage.STATE, state: changes });
     this.emit("self", { name: this.name, host: this.host, state: { ...this.me } });
+  }
+
+  /**
+   * Raise or lower our hand (peer to peer: gestures.js).
+   * @param {boolean} up
+   */
+  setHand(up) {
+    this.gestures.setHand(up);
+  }
+
+  /**
+   * Send a reaction to everyone.
+   * @param {string} emoji
+   */
+  react(emoji) {
+    this.gestures.react(emoji);
+  }
+
+  /**
+   * Lower someone's hand: ours, or (hosts) anyone's.
+   * @param {string} id a peer id, or `SELF`
+   */
+  lowerHand(id) {
+    this.gestures.lowerHandOf(id);
   }
 
   /**
@@ -226,7 +259,7 @@ export class CallSession extends EventTarget {
   /** @private */
   sendJoin() {
     this.chat.name = this.name;
-    this.signaling.send({ type: ClientMessage.JOIN, name: this.name, state: { ...this.me } });
+    this.signaling.send({ type: ClientMessage.JOIN, name: this.name, state: serverState(this.me) });
     performance.mark("meet:join-sent");
   }
 
@@ -268,7 +301,7 @@ export class CallSession extends EventTarget {
       case ServerMessage.PEER_STATE: {
         const participant = this.roster.get(message.peer);
         if (!participant) break;
-        participant.state = { ...DEFAULT_STATE, ...message.state };
+        participant.state = { ...DEFAULT_STATE, ...message.state, hand: participant.state.hand };
         this.emit("participant-changed", { participant, change: "state" });
         break;
       }
@@ -314,7 +347,7 @@ export class CallSession extends EventTarget {
     this.mesh.applyBudget();
     if (resumed && this.phase === "reconnecting") {
       // What changed while the server was away.
-      this.signaling.send({ type: ClientMessage.STATE, state: { ...this.me } });
+      this.signaling.send({ type: ClientMessage.STATE, state: serverState(this.me) });
     }
     this.setPhase("call");
     for (const participant of added) {
@@ -348,7 +381,8 @@ export class CallSession extends EventTarget {
       id: info.peer,
       name: info.name,
       host: !!info.host,
-      state: { ...DEFAULT_STATE, ...info.state },
+      // Hands travel peer to peer (gestures.js), not in the server's state.
+      state: { ...DEFAULT_STATE, ...info.state, hand: this.gestures.queue.has(info.peer) },
       connection: "connecting",
       link: null,
       pair,
@@ -380,13 +414,18 @@ export class CallSession extends EventTarget {
       this.emit("participant-changed", { participant, change: "stream" });
     });
     pair.addEventListener("channel-open", () => {
-      if (current() && participant.joinedAfterUs && this.chat.messages.length > 0) {
+      if (!current()) return;
+      if (participant.joinedAfterUs && this.chat.hasHistory) {
         pair.sendData(JSON.stringify(this.chat.history()));
       }
+      this.gestures.greet(participant.id);
     });
     pair.addEventListener("channel-message", (event) => {
       if (current())
-        this.chat.receive(/** @type {CustomEvent<{data: string}>} */ (event).detail.data);
+        this.receiveData(
+          participant,
+          /** @type {CustomEvent<{data: string}>} */ (event).detail.data,
+        );
     });
     pair.addEventListener("ice-error", (event) => {
       const { errorCode, url, errorText } =
@@ -414,8 +453,43 @@ export class CallSession extends EventTarget {
     if (!participant) return;
     this.roster.delete(id);
     participant.pair.close();
+    this.gestures.forget(id);
     this.mesh.applyBudget();
     this.emit("participant-left", { participant, reason, announce });
+  }
+
+  /**
+   * @private One frame on a pair's chat channel. Who sent it is the pair it
+   * came on, named from our roster: never a name inside the frame.
+   * @param {Participant} participant
+   * @param {string} data
+   */
+  receiveData(participant, data) {
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (!frame || typeof frame !== "object") return;
+    const sender = { id: participant.id, name: participant.name, host: participant.host };
+    if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
+    else this.gestures.receive(frame, sender);
+  }
+
+  /** @private The hand queue changed: each tile's hand follows it. */
+  syncHands() {
+    for (const participant of this.roster.values()) {
+      const hand = this.gestures.queue.has(participant.id);
+      if (participant.state.hand === hand) continue;
+      participant.state = { ...participant.state, hand };
+      this.emit("participant-changed", { participant, change: "state" });
+    }
+    const mine = this.gestures.queue.has(SELF);
+    if (this.me.hand !== mine) {
+      this.me.hand = mine;
+      this.emit("self", { name: this.name, host: this.host, state: { ...this.me } });
+    }
   }
 
   /** @private */
@@ -455,4 +529,14 @@ export class CallSession extends EventTarget {
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/**
+ * Our media state as the server gets it: without the hand, which goes peer
+ * to peer with the time it went up (gestures.js).
+ * @param {MediaState} state
+ */
+function serverState(state) {
+  const { hand: _hand, ...media } = state;
+  return media;
 }

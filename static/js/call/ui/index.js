@@ -8,7 +8,8 @@
  * Intent events: `join`, `device` ({kind, id}), `prejoin-mic`,
  * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`,
  * `chat-send` ({text}), `invite`, `leave`, `end`, `kick` ({id}),
- * `retry-pair` ({id}), `rejoin`, `join-here`.
+ * `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
+ * `lower-hand` ({id}).
  * @module
  */
 
@@ -18,11 +19,13 @@ import { ChatPanel } from "./chat-panel.js";
 import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
 import { EndedView } from "./ended.js";
+import { GesturesView } from "./gestures.js";
 import { Grid, SELF } from "./grid.js";
 import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
 import { followSession } from "./session-view.js";
 import { SettingsDialog } from "./settings.js";
+import { SpeakerTest } from "./speaker-test.js";
 
 /** @typedef {import("../session.js").CallSession} CallSession */
 /** @typedef {import("../session.js").Participant} Participant */
@@ -56,12 +59,18 @@ export class CallUI extends EventTarget {
         this.banner.show(t.enableAudio, { action: "unlock-audio", sticky: true }),
     });
     this.controls = new Controls(doc, t, { host, canShare, lang });
+    this.gestures = new GesturesView(doc, t, {
+      grid: this.grid,
+      onReact: (emoji) => this.emit("react", { emoji }),
+      onLower: (id) => this.emit("lower-hand", { id }),
+    });
     this.chat = new ChatPanel(doc, t, {
       maxLength,
       lang,
       onSend: (text) => this.emit("chat-send", { text }),
     });
     this.settings = new SettingsDialog(doc, t);
+    this.speakerTest = new SpeakerTest(doc, t, { sinkId: () => this.sinkId });
     this.banner = new Banner(doc, (action) => {
       if (action === "unlock-audio") {
         this.grid.unlockAudio();
@@ -168,6 +177,7 @@ export class CallUI extends EventTarget {
   enterCall(session) {
     this.root.dataset.phase = "call";
     this.prejoin.setShown(false);
+    this.speakerTest.close();
     this.ended.section.hidden = true;
     this.incall.hidden = false;
     this.grid.setInCall(true);
@@ -182,6 +192,7 @@ export class CallUI extends EventTarget {
   /** Out of the call view (back to the pre-join screen or to the end). */
   leaveCall() {
     this.settings.close();
+    this.gestures.clear();
     this.grid.setInCall(false);
     this.grid.clear();
     this.incall.hidden = true;

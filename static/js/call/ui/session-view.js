@@ -5,6 +5,7 @@
  */
 
 import { format } from "../format.js";
+import { SELF } from "../gestures.js";
 
 /** @typedef {import("./index.js").CallUI} CallUI */
 /** @typedef {import("../session.js").CallSession} CallSession */
@@ -44,6 +45,25 @@ export function followSession(ui, session) {
   });
   on("self", ({ state }) => ui.renderSelf(state));
   on("relay-problem", () => ui.banner.show(t.relayUnreachable, { kind: "error", sticky: true }));
+  const gestures = session.gestures;
+  const renderHands = () =>
+    ui.gestures.renderHands(gestures.queue.ordered(), {
+      nameOf: (id) => (id === SELF ? session.name : session.roster.get(id)?.name || ""),
+      isSelf: (id) => id === SELF,
+      host: session.host,
+    });
+  gestures.addEventListener("hands", renderHands);
+  on("phase", ({ phase }) => {
+    if (phase === "call") renderHands();
+  });
+  gestures.addEventListener("reaction", (event) => {
+    const { id, emoji } = /** @type {CustomEvent} */ (event).detail;
+    ui.gestures.showReaction(id, emoji);
+  });
+  gestures.addEventListener("lowered", (event) => {
+    const { by } = /** @type {CustomEvent} */ (event).detail;
+    ui.banner.show(format(t.handLoweredBy, { name: by }));
+  });
   session.chat.addEventListener("message", (event) => {
     const { message, index } = /** @type {CustomEvent} */ (event).detail;
     ui.addChatMessage(message, index);
