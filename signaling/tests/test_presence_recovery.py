@@ -9,16 +9,26 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from signaling.presence import RedisPresence
+from signaling.presence import Entry, MemoryPresence, Presence, RedisPresence
 
-from .test_presence import ROOM, TTL, backend, entry  # noqa: F401  (the shared fixture)
+from .test_presence import ROOM, TTL, entry
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Presence]:
+    if request.param == "memory":
+        yield MemoryPresence()
+        return
+    store = RedisPresence(request.getfixturevalue("redis_url"), prefix="test:presence")
+    yield store
+    await store.aclose()
 
 
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[RedisPresence]:
-    backend = RedisPresence(redis_url, prefix="test:presence")
-    yield backend
-    await backend.aclose()
+    redis_store = RedisPresence(redis_url, prefix="test:presence")
+    yield redis_store
+    await redis_store.aclose()
 
 
 async def lose_everything(redis_url: str) -> None:
@@ -51,6 +61,7 @@ async def test_a_lost_seat_comes_back_as_it_was(backend, request: pytest.Fixture
     assert await backend.peer_ids(ROOM) == {"a", "b"}
 
 
+@pytest.mark.redis
 async def test_a_newer_seat_of_the_same_account_wins_over_a_reasserted_one(
     store: RedisPresence, redis_url: str
 ):
@@ -62,6 +73,7 @@ async def test_a_newer_seat_of_the_same_account_wins_over_a_reasserted_one(
     assert await store.peer_ids(ROOM) == {"new"}
 
 
+@pytest.mark.redis
 async def test_reasserting_ignores_the_cap_the_seat_was_already_counted_in(
     store: RedisPresence, redis_url: str
 ):
@@ -74,6 +86,7 @@ async def test_reasserting_ignores_the_cap_the_seat_was_already_counted_in(
     assert await store.count([ROOM]) == {ROOM: 3}
 
 
+@pytest.mark.redis
 async def test_the_epoch_changes_when_and_only_when_the_data_is_lost(
     store: RedisPresence, redis_url: str
 ):
@@ -86,6 +99,7 @@ async def test_the_epoch_changes_when_and_only_when_the_data_is_lost(
     assert await store.epoch() == second
 
 
+@pytest.mark.redis
 async def test_nobody_is_reaped_for_the_time_nobody_could_refresh(store: RedisPresence):
     """An outage longer than the TTL (every refresh failed) costs nobody a seat."""
     await store.join(ROOM, entry("a", 1), capacity=4, ttl=0.2)
@@ -97,10 +111,11 @@ async def test_nobody_is_reaped_for_the_time_nobody_could_refresh(store: RedisPr
     assert await store.count([ROOM]) == {ROOM: 2}
 
 
+@pytest.mark.redis
 async def test_a_peer_that_stopped_refreshing_alone_is_still_reaped(store: RedisPresence):
     await store.join(ROOM, entry("a", 1), capacity=4, ttl=0.2)
     await store.join(ROOM, entry("ghost", 2), capacity=4, ttl=0.2)
-    reaped = []
+    reaped: list[Entry] = []
     async with asyncio.timeout(5):
         while not reaped:
             await asyncio.sleep(0.05)  # a's connection refreshes every tick

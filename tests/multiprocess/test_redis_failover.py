@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 from signaling.groups import room_group
 from signaling.live import participant_counts
 from tests.servers import DaphneServer, RedisServer, SentinelServer
+from tests.test_settings import in_child
 
 from .conftest import Meeting, WsPeer, server_env
 
@@ -282,3 +283,27 @@ async def test_a_call_survives_a_redis_restart_that_loses_every_key(
         first.stop()
         if restarted is not None:
             restarted.stop()
+
+
+def test_the_cache_follows_the_primary_through_a_failover(sentinel_setup: SentinelSetup):
+    """Sessions and login rate limits live in the cache: it must find the new
+    primary the way the channel layer and presence do."""
+    env = sentinel_setup.env()
+    in_child("from django.core.cache import cache; cache.set('attempts', 3, 600)", **env)
+    assert has_key(sentinel_setup.primary, "attempts")
+    wait_sync(
+        lambda: has_key(sentinel_setup.replica, "attempts"), "the key never reached the replica"
+    )
+    sentinel_setup.primary.kill()
+    seen = in_child(
+        "from django.core.cache import cache; print(cache.get('attempts')); "
+        "cache.set('after', 1, 600)",
+        **env,
+    )
+    assert seen == "3"
+    assert has_key(sentinel_setup.replica, "after")
+
+
+def has_key(server: RedisServer, name: str) -> bool:
+    with redis.Redis(port=server.port) as client:
+        return bool(client.keys(f"*{name}*"))
