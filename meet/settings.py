@@ -8,11 +8,14 @@ rest; ``python manage.py check --deploy`` is then silent.
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from meet import redisconf
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -221,7 +224,18 @@ STORAGES = {
 }
 
 # --- Channels ----------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# The shared Redis: REDIS_URL, or Sentinel (REDIS_SENTINELS and
+# REDIS_SENTINEL_MASTER, optionally REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD,
+# REDIS_DB). meet/redisconf.py builds the channel layer, presence and the
+# cache from it, so all three follow the same primary; a half-given Sentinel
+# setup stops the server with ImproperlyConfigured.
+REDIS = redisconf.from_env()
+REDIS_URL = REDIS.url
+REDIS_SENTINELS = list(REDIS.sentinels)
+REDIS_SENTINEL_MASTER = REDIS.master
+REDIS_PASSWORD = REDIS.password
+REDIS_SENTINEL_PASSWORD = REDIS.sentinel_password
+REDIS_DB = REDIS.db
 # "pubsub" (RedisPubSubChannelLayer, the default) or "core" (RedisChannelLayer,
 # sorted sets + BZPOPMIN). docs/deployment.md explains the choice; both are
 # tested against a real Redis.
@@ -233,10 +247,14 @@ CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
 CHANNEL_GROUP_EXPIRY = env_int("CHANNEL_GROUP_EXPIRY", 86400)
 
 
-def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
-    """CHANNEL_LAYERS for a Redis URL (or none: in-memory) and a layer kind.
-    A function so the multi-process tests can configure their own process alike."""
-    if not redis_url:
+def channel_layers_for(
+    redis: str | redisconf.RedisConfig, layer: str, group_expiry: int
+) -> dict[str, Any]:
+    """CHANNEL_LAYERS for a Redis (a URL or a description; empty: in-memory) and
+    a layer kind. A function so the multi-process tests can configure their own
+    process alike."""
+    config = redisconf.RedisConfig(url=redis) if isinstance(redis, str) else redis
+    if not config.configured:
         return {
             "default": {
                 "BACKEND": "signaling.layers.InMemoryChannelLayer",
@@ -249,7 +267,11 @@ def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
                 "BACKEND": "signaling.layers.RedisPubSubChannelLayer",
                 # Groups are subscriptions of the process, so nothing expires.
                 # A channel read through receive() holds at most `capacity`.
-                "CONFIG": {"hosts": [redis_url], "prefix": "meet", "capacity": 1000},
+                "CONFIG": {
+                    "hosts": [config.channel_layer_host()],
+                    "prefix": "meet",
+                    "capacity": 1000,
+                },
             }
         }
     if layer == "core":
@@ -263,7 +285,7 @@ def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
                     # redis-py's default socket timeout (5 s) equals the layer's
                     # BZPOPMIN timeout (5 s): an idle receive then fails with a
                     # TimeoutError that kills the consumer. Give reads headroom.
-                    "hosts": [{"address": redis_url, "socket_timeout": 30}],
+                    "hosts": [config.channel_layer_host(socket_timeout=30)],
                     "prefix": "meet",
                     "capacity": 1000,
                     "expiry": 60,
@@ -274,21 +296,21 @@ def channel_layers_for(redis_url: str, layer: str, group_expiry: int) -> dict:
     raise ImproperlyConfigured("CHANNEL_LAYER must be 'core' or 'pubsub'.")
 
 
-CHANNEL_LAYERS = channel_layers_for(REDIS_URL, CHANNEL_LAYER, CHANNEL_GROUP_EXPIRY)
+CHANNEL_LAYERS = channel_layers_for(REDIS, CHANNEL_LAYER, CHANNEL_GROUP_EXPIRY)
 
 # allauth's rate limits (login attempts, password resets) live in the cache:
 # with several server processes it must be one they share.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
+        REDIS.cache()
+        if REDIS.configured
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
 
 # Sessions live in the database and are read through the cache: a signaling
 # socket's handshake then costs no session query (docs/benchmarks.md). With
-# REDIS_URL the cache is shared, so a logout in one process is seen by all.
+# Redis configured the cache is shared, so a logout in one process is seen by all.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Invite links ------------------------------------------------------------------

@@ -10,7 +10,7 @@ are not guesses and are not counted.
   ``INVITE_GUESS_WINDOW`` seconds (a window of the clock, so a burst across
   two windows can reach twice the limit). The counters live in Django's
   cache, which is Redis, shared by every server process, when ``REDIS_URL``
-  is set.
+  (or Sentinel) is set.
 - Once an address is over the limit, **every** invite link opened from it
   gets the 429 page until the window ends, valid ones included: answering
   valid links while refusing wrong ones would still tell the guesser which

@@ -92,6 +92,9 @@ class CallConsumer(Connection):
         self.closing = False
         self.joined = False
         self.peer_id = ""
+        # Our own seat as we took it (and our media state since): what
+        # signaling.recovery puts back should Redis lose it.
+        self.entry: Entry | None = None
         # The others in the call: peer id -> entry (with its channel name).
         self.peers: dict[str, Entry] = {}
         self.grant: JoinGrant | None = None
@@ -343,6 +346,7 @@ class CallConsumer(Connection):
             return
         await self.announce_left(result.replaced, LeaveReason.REPLACED)
         self.peer_id = entry.peer
+        self.entry = entry
         self.joined = True
         self.peers = {peer.peer: peer for peer in result.peers}
         logger.info(
@@ -386,6 +390,8 @@ class CallConsumer(Connection):
         state = await self.presence.set_state(self.room_id, self.peer_id, fields["state"])
         if state is None:
             return  # our seat is gone; the eviction that took it closes us
+        if self.entry is not None:
+            self.entry = self.entry.with_state(state)
         await self.channel_layer.group_send(
             room_group(self.room_id), {"type": "peer.state", "peer": self.peer_id, "state": state}
         )
@@ -478,14 +484,17 @@ class CallConsumer(Connection):
 
     def peer_joined(self, event: dict[str, Any]) -> None:
         """Someone took a seat. Each newcomer is announced to us once: it may
-        also be in our join snapshot, and the map decides."""
+        also be in our join snapshot, and the map decides. ``offer`` set: a
+        peer whose seat came back after a data loss (signaling.recovery) and
+        whom we never met; we make the offer, as a newcomer does."""
         if not self.joined:
             return
         entry = Entry.from_dict(event["entry"])
         if entry.peer == self.peer_id or entry.peer in self.peers:
             return
         self.peers[entry.peer] = entry
-        self.transmit(encode({"type": "peer-joined", "peer": self.describe(entry, offer=False)}))
+        offer = bool(event.get("offer", False))
+        self.transmit(encode({"type": "peer-joined", "peer": self.describe(entry, offer=offer)}))
 
     def peer_left(self, event: dict[str, Any]) -> None:
         """Someone's seat was removed (by whoever removed it)."""

@@ -18,15 +18,31 @@ removal is atomic, which is how every departure is announced exactly once.
 
 Redis keys, per room (``{id}`` is a hash tag, so a room's keys share a slot):
 ``<prefix>:{<room id>}:peers`` (hash: peer id -> entry JSON) and
-``<prefix>:{<room id>}:expiry`` (sorted set: peer id -> expiry in ms). Both
-carry a PEXPIRE of at least twice the entry TTL, so an empty or abandoned
-room leaves nothing behind.
+``<prefix>:{<room id>}:expiry`` (sorted set: peer id -> expiry in ms) and
+``<prefix>:{<room id>}:seen`` (when the room was last refreshed). All carry a
+PEXPIRE of twice the entry TTL and at least a minute, so an empty or
+abandoned room leaves nothing behind, and a room outlives a Redis that was
+unreachable for up to a minute.
+
+Surviving Redis trouble (docs/deployment.md):
+
+- **Time stands still while nobody could refresh.** When a room's last
+  refresh is more than half a TTL old (every connection refreshes every
+  ``TICK``, so only an outage or a failover does that), the next refresh or
+  join first moves every expiry forward by the gap: nobody is reaped for
+  the time Redis was unreachable.
+- **Data loss is noticed.** ``<prefix>:epoch`` is a random value written
+  once; a Redis that restarted empty (or any loss of everything) has none,
+  and the next ``epoch()`` writes a new one. Each process's sweep compares it
+  with the one it saw before and, when it changed, has every live
+  connection ``reassert`` its seat (signaling/recovery.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 import weakref
 from abc import ABC, abstractmethod
@@ -37,6 +53,8 @@ from typing import Any, NamedTuple
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+
+from meet import redisconf
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +120,17 @@ class JoinResult(NamedTuple):
     replaced: list[Entry]
 
 
+class Reasserted(NamedTuple):
+    """``status``: ``"restored"`` (the seat was missing and is back), ``"present"``
+    (it was there, now refreshed) or ``"replaced"`` (the user holds another
+    seat; nothing was written). ``peers``: the others in the room. ``reaped``:
+    expired entries removed on the way (announce them as ``timeout``)."""
+
+    status: str
+    peers: list[Entry]
+    reaped: list[Entry]
+
+
 class Presence(ABC):
     """The interface both backends implement. ``ttl`` is in seconds."""
 
@@ -135,6 +164,21 @@ class Presence(ABC):
     def count_sync(self, room_ids: Iterable[int]) -> dict[int, int]:
         """``count`` for synchronous code (the admin and room pages)."""
 
+    @abstractmethod
+    async def epoch(self) -> str:
+        """A value that changes only when presence lost everything (a Redis
+        restarted empty); the first call after such a loss sets a new one."""
+
+    @abstractmethod
+    async def reassert(self, room_id: int, entry: Entry, ttl: float) -> Reasserted:
+        """Put back a live connection's seat that a data loss took, as it was
+        (no capacity check: the seat was held), or refresh it if it is there.
+        Refused when the same user holds another seat (it is newer and wins)."""
+
+    @abstractmethod
+    async def peer_ids(self, room_id: int) -> set[str]:
+        """The peer ids with an entry in the room (expired or not)."""
+
     async def aclose(self) -> None:  # noqa: B027  (optional hook: memory holds no connections)
         """Release connections bound to the running event loop."""
 
@@ -163,7 +207,9 @@ class MemoryPresence(Presence):
         now = time.monotonic()
         room = self._rooms.setdefault(room_id, {})
         reaped = self._reap(room, now)
-        mine = [peer for peer, (e, _) in room.items() if e.user == entry.user]
+        mine = [
+            peer for peer, (e, _) in room.items() if e.user == entry.user and peer != entry.peer
+        ]
         others = [e for e, _ in room.values() if e.user != entry.user]
         if len(others) >= capacity:
             self._drop_if_empty(room_id)
@@ -220,6 +266,28 @@ class MemoryPresence(Presence):
                 counts[room_id] = live
         return counts
 
+    async def epoch(self) -> str:
+        return "memory"  # this process's memory is never lost while it runs
+
+    async def reassert(self, room_id: int, entry: Entry, ttl: float) -> Reasserted:
+        now = time.monotonic()
+        room = self._rooms.setdefault(room_id, {})
+        reaped = self._reap(room, now)
+        others = [e for e, _ in room.values() if e.peer != entry.peer]
+        if any(e.user == entry.user for e in others):
+            self._drop_if_empty(room_id)
+            return Reasserted("replaced", others, reaped)
+        present = entry.peer in room
+        if present:
+            room[entry.peer] = (room[entry.peer][0], now + ttl)
+        else:
+            self._seq += 1
+            room[entry.peer] = (replace(entry, seq=self._seq), now + ttl)
+        return Reasserted("present" if present else "restored", others, reaped)
+
+    async def peer_ids(self, room_id: int) -> set[str]:
+        return set(self._rooms.get(room_id, {}))
+
     def clear(self) -> None:
         """Forget everything (tests)."""
         self._rooms.clear()
@@ -244,19 +312,38 @@ local function reap(peers, expiry, now)
   end
   return gone
 end
+-- How long a room's keys outlive its last refresh: twice the entry TTL, and
+-- at least a minute, so a room survives Redis being unreachable that long.
+local function lifetime(ttl)
+  return math.max(2 * ttl, 60000)
+end
 -- Extend (never shorten) the room's keys to outlive its entries.
 local function keep(peers, expiry, ttl)
   for _, key in ipairs({peers, expiry}) do
-    if redis.call('PTTL', key) < 2 * ttl then redis.call('PEXPIRE', key, 2 * ttl) end
+    if redis.call('PTTL', key) < lifetime(ttl) then redis.call('PEXPIRE', key, lifetime(ttl)) end
   end
+end
+-- Nobody refreshed this room for over half a TTL: Redis was unreachable (or
+-- failing over) for everyone. Forgive the gap, then note this refresh.
+local function thaw(expiry, seen, now, ttl)
+  local last = tonumber(redis.call('GET', seen))
+  if last and now - last > ttl / 2 then
+    local all = redis.call('ZRANGE', expiry, 0, -1, 'WITHSCORES')
+    for i = 1, #all, 2 do
+      redis.call('ZADD', expiry, tonumber(all[i + 1]) + now - last, all[i])
+    end
+  end
+  redis.call('SET', seen, now, 'PX', lifetime(ttl))
 end
 """
 
-# KEYS: peers, expiry. ARGV: peer id, user id, entry JSON, capacity, ttl (ms).
+# KEYS: peers, expiry, seen. ARGV: peer id, user id, entry JSON, capacity, ttl (ms).
+# The same peer id again (a retried command whose reply was lost) is no rival.
 _LUA_JOIN = (
     _LUA_COMMON
     + """
 local now, ttl = now_ms(), tonumber(ARGV[5])
+thaw(KEYS[2], KEYS[3], now, ttl)
 local reaped = reap(KEYS[1], KEYS[2], now)
 local user, capacity = tonumber(ARGV[2]), tonumber(ARGV[4])
 local all = redis.call('HGETALL', KEYS[1])
@@ -264,7 +351,9 @@ local others, mine, seq = {}, {}, 0
 for i = 1, #all, 2 do
   local entry = cjson.decode(all[i + 1])
   if entry.seq > seq then seq = entry.seq end
-  if entry.user == user then mine[#mine + 1] = all[i] else others[#others + 1] = all[i + 1] end
+  if all[i] ~= ARGV[1] then
+    if entry.user == user then mine[#mine + 1] = all[i] else others[#others + 1] = all[i + 1] end
+  end
 end
 if #others >= capacity then
   return {0, others, reaped, {}}
@@ -284,19 +373,21 @@ return {1, others, reaped, replaced}
 """
 )
 
-# KEYS: peers, expiry. ARGV: peer id.
+# KEYS: peers, expiry, seen. ARGV: peer id.
 _LUA_LEAVE = """
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
 if entry then redis.call('HDEL', KEYS[1], ARGV[1]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end
 return entry
 """
 
-# KEYS: peers, expiry. ARGV: peer id, ttl (ms).
+# KEYS: peers, expiry, seen. ARGV: peer id, ttl (ms).
 _LUA_REFRESH = (
     _LUA_COMMON
     + """
 local now, ttl = now_ms(), tonumber(ARGV[2])
+thaw(KEYS[2], KEYS[3], now, ttl)
 local reaped = reap(KEYS[1], KEYS[2], now)
 local present = 0
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
@@ -307,6 +398,48 @@ end
 return {present, reaped}
 """
 )
+
+# KEYS: peers, expiry, seen. ARGV: peer id, user id, entry JSON, ttl (ms).
+# Returns {status, others, reaped}; status 0 restored, 1 present, 2 replaced.
+_LUA_REASSERT = (
+    _LUA_COMMON
+    + """
+local now, ttl = now_ms(), tonumber(ARGV[4])
+thaw(KEYS[2], KEYS[3], now, ttl)
+local reaped = reap(KEYS[1], KEYS[2], now)
+local user = tonumber(ARGV[2])
+local all = redis.call('HGETALL', KEYS[1])
+local others, seq, present = {}, 0, 0
+for i = 1, #all, 2 do
+  local entry = cjson.decode(all[i + 1])
+  if entry.seq > seq then seq = entry.seq end
+  if all[i] == ARGV[1] then
+    present = 1
+  else
+    if entry.user == user then return {2, {}, reaped} end
+    others[#others + 1] = all[i + 1]
+  end
+end
+if present == 0 then
+  local entry = cjson.decode(ARGV[3])
+  entry.seq = seq + 1
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
+end
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
+keep(KEYS[1], KEYS[2], ttl)
+return {present, others, reaped}
+"""
+)
+
+# KEYS: epoch. ARGV: a fresh random value, used if there is none.
+_LUA_EPOCH = """
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  redis.call('SET', KEYS[1], ARGV[1])
+  epoch = ARGV[1]
+end
+return epoch
+"""
 
 # KEYS: peers. ARGV: peer id, state changes JSON.
 _LUA_SET_STATE = """
@@ -333,13 +466,21 @@ class _LoopClient(NamedTuple):
     leave: Any
     refresh: Any
     set_state: Any
+    reassert: Any
+    epoch: Any
+
+
+REASSERT_STATUS = {0: "restored", 1: "present", 2: "replaced"}
 
 
 class RedisPresence(Presence):
-    """Presence in Redis, shared by every server process."""
+    """Presence in Redis, shared by every server process: a URL, or a
+    description (``meet.redisconf``, Sentinel included)."""
 
-    def __init__(self, url: str, prefix: str = "meet:presence") -> None:
-        self.url = url
+    def __init__(
+        self, redis_at: str | redisconf.RedisConfig, prefix: str = "meet:presence"
+    ) -> None:
+        self.config = redisconf.RedisConfig(url=redis_at) if isinstance(redis_at, str) else redis_at
         self.prefix = prefix
         # A redis.asyncio connection belongs to the event loop that opened it,
         # so keep one client per loop (a server has one; the tests have many).
@@ -350,19 +491,21 @@ class RedisPresence(Presence):
 
     def keys(self, room_id: int) -> list[str]:
         base = f"{self.prefix}:{{{int(room_id)}}}"
-        return [f"{base}:peers", f"{base}:expiry"]
+        return [f"{base}:peers", f"{base}:expiry", f"{base}:seen"]
 
     def _loop_client(self) -> _LoopClient:
         loop = asyncio.get_running_loop()
         found = self._clients.get(loop)
         if found is None:
-            client = aioredis.Redis.from_url(self.url, decode_responses=True)
+            client = self.config.async_client(decode_responses=True)
             found = _LoopClient(
                 client,
                 client.register_script(_LUA_JOIN),
                 client.register_script(_LUA_LEAVE),
                 client.register_script(_LUA_REFRESH),
                 client.register_script(_LUA_SET_STATE),
+                client.register_script(_LUA_REASSERT),
+                client.register_script(_LUA_EPOCH),
             )
             self._clients[loop] = found
         return found
@@ -404,20 +547,41 @@ class RedisPresence(Presence):
         script = client.register_script(_LUA_COUNT)
         async with client.pipeline(transaction=False) as pipe:
             for room_id in ids:
-                await script(keys=self.keys(room_id)[1:], client=pipe)
+                await script(keys=self.keys(room_id)[1:2], client=pipe)
             results = await pipe.execute()
         return {room_id: int(n) for room_id, n in zip(ids, results, strict=True) if int(n)}
 
     def count_sync(self, room_ids: Iterable[int]) -> dict[int, int]:
         ids = list(room_ids)
         if self._sync is None:
-            self._sync = redis.Redis.from_url(self.url, decode_responses=True)
+            self._sync = self.config.sync_client(decode_responses=True)
         script = self._sync.register_script(_LUA_COUNT)
         with self._sync.pipeline(transaction=False) as pipe:
             for room_id in ids:
-                script(keys=self.keys(room_id)[1:], client=pipe)
+                script(keys=self.keys(room_id)[1:2], client=pipe)
             results = pipe.execute()
         return {room_id: int(n) for room_id, n in zip(ids, results, strict=True) if int(n)}
+
+    async def epoch(self) -> str:
+        return str(
+            await self._loop_client().epoch(
+                keys=[f"{self.prefix}:epoch"], args=[secrets.token_hex(8)]
+            )
+        )
+
+    async def reassert(self, room_id: int, entry: Entry, ttl: float) -> Reasserted:
+        status, others, reaped = await self._loop_client().reassert(
+            keys=self.keys(room_id), args=[entry.peer, entry.user, entry.to_json(), _ms(ttl)]
+        )
+        return Reasserted(
+            REASSERT_STATUS[int(status)],
+            sorted((Entry.from_json(raw) for raw in others), key=lambda e: e.seq),
+            [Entry.from_json(raw) for raw in reaped],
+        )
+
+    async def peer_ids(self, room_id: int) -> set[str]:
+        names = await self._loop_client().client.hkeys(self.keys(room_id)[0])
+        return {name.decode() if isinstance(name, bytes) else name for name in names}
 
     async def aclose(self) -> None:
         found = self._clients.pop(asyncio.get_running_loop(), None)
@@ -430,15 +594,16 @@ def _ms(seconds: float) -> int:
 
 
 _memory = MemoryPresence()
-_redis: dict[str, RedisPresence] = {}
+_redis: dict[redisconf.RedisConfig, RedisPresence] = {}
 
 
 def get_presence() -> Presence:
-    """The backend ``settings.REDIS_URL`` selects: Redis when set, else memory."""
-    url = settings.REDIS_URL
-    if not url:
+    """The backend the settings select: Redis when one is configured
+    (``REDIS_URL`` or Sentinel), else memory."""
+    config = redisconf.from_settings(settings)
+    if not config.configured:
         return _memory
-    backend = _redis.get(url)
+    backend = _redis.get(config)
     if backend is None:
-        backend = _redis[url] = RedisPresence(url)
+        backend = _redis[config] = RedisPresence(config)
     return backend

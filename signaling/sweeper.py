@@ -10,6 +10,11 @@ cost (docs/benchmarks.md).
 A connection's tick and re-check still run under its own lock, after what it
 is already doing (``Connection.run_or_post``), so the rules of consumers.py
 ("one thing at a time per connection") hold as before.
+
+Each sweep first reads presence's epoch. When it changed since the last
+sweep, Redis lost its data (it restarted empty): before their tick, every
+connection re-asserts its seat, and two ticks later each one forgets peers
+whose seats never came back (signaling/recovery.py).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from . import access
+from . import access, recovery
+from .presence import get_presence
 
 if TYPE_CHECKING:
     from .consumers import CallConsumer
@@ -38,6 +44,10 @@ class Sweeper:
         self.connections: dict[CallConsumer, None] = {}
         self.task: asyncio.Task[None] | None = None
         self.rechecking: asyncio.Task[None] | None = None
+        # The presence epoch seen by the last sweep, and when to reconcile
+        # the connections' maps after a data loss.
+        self.epoch: str | None = None
+        self.reconcile_at: float | None = None
 
     def add(self, connection: CallConsumer) -> None:
         self.connections[connection] = None
@@ -48,6 +58,7 @@ class Sweeper:
         self.connections.pop(connection, None)
 
     async def run(self) -> None:
+        await self.data_lost()  # the epoch the first connections join under
         while self.connections:
             await asyncio.sleep(float(settings.SIGNALING["TICK"]))
             try:
@@ -55,13 +66,37 @@ class Sweeper:
             except Exception:
                 logger.exception("signaling: sweep failed")
 
+    async def data_lost(self) -> bool:
+        """Whether presence lost its data since the last look (the epoch changed)."""
+        try:
+            epoch = await get_presence().epoch()
+        except Exception as exc:
+            logger.warning("signaling: presence epoch unavailable (%s)", exc)
+            return False
+        previous, self.epoch = self.epoch, epoch
+        return previous is not None and previous != epoch
+
     async def sweep(self) -> None:
+        lost = await self.data_lost()
         now = time.monotonic()
+        if lost:
+            logger.warning(
+                "signaling: presence lost its data; re-asserting %d connections",
+                len(self.connections),
+            )
+            self.reconcile_at = now + 2 * float(settings.SIGNALING["TICK"])
+        reconcile = self.reconcile_at is not None and now >= self.reconcile_at
+        if reconcile:
+            self.reconcile_at = None
         due = []
         for connection in list(self.connections):
             if connection.closing:
                 continue
+            if lost:
+                await connection.run_or_post(functools.partial(recovery.reassert, connection))
             await connection.run_or_post(connection.tick)
+            if reconcile:
+                await connection.run_or_post(functools.partial(recovery.reconcile, connection))
             if not connection.closing and connection.next_recheck <= now:
                 due.append(connection)
         if due and (self.rechecking is None or self.rechecking.done()):

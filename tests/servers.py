@@ -129,11 +129,17 @@ class ServerProcess:
 
 
 class RedisServer(ServerProcess):
-    """A private redis-server that keeps nothing on disk."""
+    """A private redis-server that keeps nothing on disk; given ``replica_of``
+    (a port), a replica of that one."""
 
     name = "redis"
 
+    def __init__(self, workdir: Path, port: int | None = None, replica_of: int | None = None):
+        super().__init__(workdir, port)
+        self.replica_of = replica_of
+
     def command(self) -> list[str]:
+        replica = ["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []
         return [
             "redis-server",
             "--port", str(self.port),
@@ -142,11 +148,57 @@ class RedisServer(ServerProcess):
             "--appendonly", "no",
             "--dir", str(self.workdir),
             "--daemonize", "no",
+            *replica,
         ]  # fmt: skip
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+
+class SentinelServer(ServerProcess):
+    """``redis-server --sentinel`` watching one primary, with timers short enough
+    for a test: the primary is declared down after ``down_after_ms``."""
+
+    name = "sentinel"
+
+    def __init__(
+        self,
+        workdir: Path,
+        master_port: int,
+        master_name: str = "meet",
+        down_after_ms: int = 1000,
+        port: int | None = None,
+    ) -> None:
+        super().__init__(workdir, port)
+        self.master_port = master_port
+        self.master_name = master_name
+        self.down_after_ms = down_after_ms
+        # Sentinel rewrites its configuration file, so each gets its own.
+        self.conf = self.workdir / f"sentinel-{self.port}.conf"
+
+    def command(self) -> list[str]:
+        name = self.master_name
+        self.conf.write_text(
+            "\n".join(
+                [
+                    f"port {self.port}",
+                    "bind 127.0.0.1",
+                    "daemonize no",
+                    f"dir {self.workdir}",
+                    f"sentinel monitor {name} 127.0.0.1 {self.master_port} 1",
+                    f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
+                    f"sentinel failover-timeout {name} 10000",
+                    f"sentinel parallel-syncs {name} 1",
+                    "",
+                ]
+            )
+        )
+        return ["redis-server", str(self.conf), "--sentinel"]
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
 
 class DaphneServer(ServerProcess):
