@@ -211,6 +211,39 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "closedUnknown": _("The connection to the server was closed."),
 }
 
+# Link health of each pair (static/js/call/ui/link-view.js).
+STRINGS.update(
+    {
+        "linkGood": _("Good"),
+        "linkWeak": _("Weak"),
+        "linkBad": _("Bad"),
+        "linkMeasuring": _("Measuring…"),
+        "linkBadgeLabel": _("Connection with %(name)s: %(grade)s. Show details"),
+        "linkDetailsTitle": _("Connection with %(name)s"),
+        "linkDetailsClose": _("Close connection details"),
+        "linkQuality": _("Quality"),
+        "linkPath": _("Path"),
+        "linkRtt": _("Round trip"),
+        "linkLoss": _("Packet loss"),
+        "linkJitter": _("Jitter"),
+        "linkIn": _("Receiving"),
+        "linkOut": _("Sending"),
+        "linkFps": _("Video received"),
+        "linkLimit": _("Our video is limited by"),
+        "linkUnknown": _("Not known yet"),
+        "pathHost": _("Direct (host)"),
+        "pathSrflx": _("Direct through a router (srflx)"),
+        "pathRelay": _("Through the relay server (relay)"),
+        "limitNone": _("Nothing"),
+        "limitBandwidth": _("Bandwidth"),
+        "limitCpu": _("Processor"),
+        "limitOther": _("Something else"),
+        "unitMs": _("%(n)s ms"),
+        "unitKbps": _("%(n)s kbit/s"),
+        "unitFps": _("%(n)s frames/s"),
+    }
+)
+
 
 def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict[str, Any]:
     """Everything ``static/js/call/main.js`` reads from the ``call-config`` script tag."""

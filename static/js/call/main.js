@@ -13,6 +13,7 @@
 
 import { Chat } from "./chat.js";
 import { format } from "./format.js";
+import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
 import { loadPrefs, savePrefs } from "./prefs.js";
 import { CallSession } from "./session.js";
@@ -49,6 +50,7 @@ const session = new CallSession({
   host: config.me.host,
 });
 ui.follow(session);
+ui.followLinks(new LinkMonitor({ session }));
 const selfStream = new MediaStream();
 
 // --- Local media and devices ----------------------------------------------------

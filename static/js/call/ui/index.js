@@ -21,6 +21,7 @@ import { byId } from "./dom.js";
 import { EndedView } from "./ended.js";
 import { GesturesView } from "./gestures.js";
 import { Grid, SELF } from "./grid.js";
+import { LinkView } from "./link-view.js";
 import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
 import { followSession } from "./session-view.js";
@@ -58,6 +59,7 @@ export class CallUI extends EventTarget {
       onAudioBlocked: () =>
         this.banner.show(t.enableAudio, { action: "unlock-audio", sticky: true }),
     });
+    this.links = new LinkView(doc, t, this.grid, lang);
     this.controls = new Controls(doc, t, { host, canShare, lang });
     this.gestures = new GesturesView(doc, t, {
       grid: this.grid,
@@ -171,6 +173,20 @@ export class CallUI extends EventTarget {
   }
 
   /**
+   * Render each pair's link health and the active speaker (links.js).
+   * @param {import("../links.js").LinkMonitor} monitor
+   */
+  followLinks(monitor) {
+    /** @param {Event} event */
+    const detail = (event) => /** @type {CustomEvent} */ (event).detail;
+    monitor.addEventListener("link", (event) => this.links.render(detail(event).participant));
+    monitor.addEventListener("speaker", (event) => this.links.setSpeaker(detail(event).id));
+    monitor.session.addEventListener("participant-left", (event) => {
+      this.links.forget(detail(event).participant.id);
+    });
+  }
+
+  /**
    * Switch to the call view with our own tile.
    * @param {CallSession} session
    */
@@ -193,6 +209,7 @@ export class CallUI extends EventTarget {
   leaveCall() {
     this.settings.close();
     this.gestures.clear();
+    this.links.close();
     this.grid.setInCall(false);
     this.grid.clear();
     this.incall.hidden = true;
