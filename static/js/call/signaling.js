@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ClientMessage, ServerMessage, shouldReconnect } from "./protocol.js";
+import { ClientMessage, CloseCode, ServerMessage, shouldReconnect } from "./protocol.js";
 
 const BACKOFF_FIRST_MS = 250;
 /** Between calls a server may take its time to come back. */
@@ -111,7 +111,9 @@ export class Signaling extends EventTarget {
     if (this.openedAt && performance.now() - this.openedAt > 5000) this.attempt = 0;
     this.openedAt = 0;
     if (shouldReconnect(code)) {
-      const delay = backoffDelay(this.attempt++, this.maxDelay);
+      // A refused resume is an answer, not an outage: join afresh at once.
+      const delay =
+        code === CloseCode.RESUME_REFUSED ? 0 : backoffDelay(this.attempt++, this.maxDelay);
       this.dispatchEvent(new CustomEvent("reconnecting", { detail: { code, delay } }));
       this.retryTimer = setTimeout(() => this.connect(), delay);
       return;
