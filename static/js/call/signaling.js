@@ -15,7 +15,7 @@ export const BACKOFF_MAX_MS = 10000;
  * so the call is back under the server's control within a few seconds of it
  * being reachable (see `retryNow` for the network coming back).
  */
-export const LIVE_BACKOFF_MAX_MS = 3000;
+export const LIVE_BACKOFF_MAX_MS = 2000;
 
 /**
  * Delay before reconnect attempt number `attempt` (0-based): exponential with
