@@ -331,6 +331,11 @@ SIGNALING: dict[str, int | float] = {
     # Bytes of frames and events waiting for one socket (its browser is not
     # reading) before it is closed with 4408.
     "MAX_QUEUE": 1024 * 1024,
+    # Sockets one account may hold open in one server process: in one room,
+    # and in all rooms together (past either, 4002). Room for a few tabs and a
+    # reconnect whose old socket has not closed yet.
+    "MAX_SOCKETS_PER_ROOM": 5,
+    "MAX_SOCKETS_PER_USER": 20,
 }
 # Each value can be overridden by SIGNALING_<NAME> (seconds may be fractional);
 # the multi-process tests use this to shrink the timers of real servers.

@@ -179,6 +179,9 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "closedNotMember": _("You are not a member of this room."),
     "closedNoRoom": _("This room does not exist."),
     "closedFull": _("The room is full. Try again when someone leaves."),
+    "closedTooManySockets": _(
+        "This call is open in too many windows or tabs. Close some of them and try again."
+    ),
     "closedEnded": _("The meeting has ended."),
     "closedTooLarge": _("The connection was closed because a message was too large."),
     "closedLocked": _("The room is locked: only hosts can join right now."),

@@ -65,6 +65,7 @@ from .protocol import (
 )
 from .ratelimit import TokenBucket
 from .resume import ResumeRefused
+from .sockets import get_counts
 from .sweeper import get_sweeper
 from .turn import ice_config
 
@@ -97,6 +98,8 @@ class CallConsumer(Connection):
         self.grant: JoinGrant | None = None
         self.room_groups: list[str] = []
         self.swept = False
+        # The place this socket holds in the process's socket counts, if any.
+        self.counted: tuple[int, int] | None = None
         self.invalid_strikes = 0
         self.rate_strikes = 0
         # Set when a refresh found our entry gone: the eviction event that
@@ -143,6 +146,15 @@ class CallConsumer(Connection):
         except JoinRefused as refused:
             await self.refuse(access.REFUSAL_CODES[refused.reason], refused.reason)
             return
+        if not get_counts().claim(
+            self.user.pk,
+            grant.room_id,
+            per_room=self.limits.max_sockets_per_room,
+            per_user=self.limits.max_sockets_per_user,
+        ):
+            await self.refuse(CloseCode.TOO_MANY_SOCKETS, "too many sockets")
+            return
+        self.counted = (self.user.pk, grant.room_id)
         self.room_groups = [room_group(grant.room_id), user_group(self.user.pk)]
         for group in self.room_groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -187,6 +199,14 @@ class CallConsumer(Connection):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.exception("signaling: group_discard %s failed", group)
+
+    async def finish(self) -> None:
+        """However the socket ends (closed, lost, or cancelled with the
+        server), its place in the socket counts is given back."""
+        if self.counted is not None:
+            get_counts().release(*self.counted)
+            self.counted = None
+        await super().finish()
 
     async def depart(
         self, code: CloseCode, reason: LeaveReason | None, why: str, *, hold: bool = False

@@ -24,6 +24,8 @@ class CloseCode(IntEnum):
     SERVER_ERROR = 1011
     KICKED = 4000
     REPLACED = 4001
+    # More sockets open for this account than the caps allow (signaling/sockets.py).
+    TOO_MANY_SOCKETS = 4002
     # Right after the handshake, before anything else is looked at (signaling/origin.py).
     ORIGIN_NOT_ALLOWED = 4003
     PROTOCOL = 4400
@@ -98,6 +100,8 @@ class Limits:
     max_sdp: int
     max_candidate: int
     max_queue: int
+    max_sockets_per_room: int
+    max_sockets_per_user: int
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -117,6 +121,8 @@ class Limits:
             max_sdp=int(conf["MAX_SDP"]),
             max_candidate=int(conf["MAX_CANDIDATE"]),
             max_queue=int(conf["MAX_QUEUE"]),
+            max_sockets_per_room=int(conf["MAX_SOCKETS_PER_ROOM"]),
+            max_sockets_per_user=int(conf["MAX_SOCKETS_PER_USER"]),
         )
 
 

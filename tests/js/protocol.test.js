@@ -7,13 +7,13 @@ test("the server going away, restarting or timing an idle socket out reconnects"
     assert.equal(shouldReconnect(code), true, String(code));
   }
   for (const code of [
-    1000, 4000, 4001, 4003, 4400, 4401, 4403, 4404, 4409, 4410, 4413, 4423, 4429,
+    1000, 4000, 4001, 4002, 4003, 4400, 4401, 4403, 4404, 4409, 4410, 4413, 4423, 4429,
   ]) {
     assert.equal(shouldReconnect(code), false, String(code));
   }
 });
 
-test("full and locked let the person try again; leaving needs no message", () => {
+test("full, locked and too many sockets let the person try again; leaving needs no message", () => {
   assert.deepEqual(closeOutcome(CloseCode.FULL, { joined: true }), {
     kind: "refused",
     message: "closedFull",
@@ -21,6 +21,10 @@ test("full and locked let the person try again; leaving needs no message", () =>
   assert.deepEqual(closeOutcome(CloseCode.LOCKED, { joined: false }), {
     kind: "refused",
     message: "closedLocked",
+  });
+  assert.deepEqual(closeOutcome(CloseCode.TOO_MANY_SOCKETS, { joined: false }), {
+    kind: "refused",
+    message: "closedTooManySockets",
   });
   assert.deepEqual(closeOutcome(CloseCode.LEFT, { joined: true }), { kind: "left" });
 });

@@ -47,6 +47,7 @@ export const CloseCode = Object.freeze({
   BAD_GATEWAY: 1014,
   KICKED: 4000,
   REPLACED: 4001,
+  TOO_MANY_SOCKETS: 4002,
   ORIGIN_REFUSED: 4003,
   PROTOCOL: 4400,
   NOT_SIGNED_IN: 4401,
@@ -143,6 +144,9 @@ export function closeOutcome(code, { joined }) {
   if (code === CloseCode.LEFT) return { kind: "left" };
   if (code === CloseCode.FULL) return { kind: "refused", message: "closedFull" };
   if (code === CloseCode.LOCKED) return { kind: "refused", message: "closedLocked" };
+  if (code === CloseCode.TOO_MANY_SOCKETS) {
+    return { kind: "refused", message: "closedTooManySockets" };
+  }
   if (code === CloseCode.NOT_SIGNED_IN && !joined) return { kind: "login" };
   const message = MESSAGES.get(code);
   return {
