@@ -553,15 +553,20 @@ class CallConsumer(Connection):
         if present:
             self.missing = False
         elif self.missing:
-            # Gone for a whole tick and nobody said why (Redis lost its data?):
-            # say it ourselves. Should the eviction event merely be late, the
-            # others see the departure once anyway: each forwards a peer-left
-            # only for a peer still in its map.
-            self.joined = False
-            await self.announce(self.peer_id, self.user.pk, LeaveReason.TIMEOUT)
-            await self.depart(CloseCode.TIMEOUT, None, "presence entry lost")
+            await self.seat_lost()
         else:
             self.missing = True
+
+    async def seat_lost(self) -> None:
+        """Our seat was gone for a whole tick and nobody said why (Redis lost
+        its data?): say it ourselves. Should the eviction event merely be late,
+        the others see the departure once anyway: each forwards a peer-left
+        only for a peer still in its map."""
+        if self.closing or not self.joined:
+            return
+        self.joined = False
+        await self.announce(self.peer_id, self.user.pk, LeaveReason.TIMEOUT)
+        await self.depart(CloseCode.TIMEOUT, None, "presence entry lost")
 
     async def apply_recheck(self, code: CloseCode | None, is_host: bool) -> None:
         """The outcome of the periodic re-check (``RECHECK_INTERVAL``)."""

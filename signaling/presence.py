@@ -30,7 +30,7 @@ import json
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -102,6 +102,14 @@ class JoinResult(NamedTuple):
     replaced: list[Entry]
 
 
+class Refreshed(NamedTuple):
+    """One room's outcome of ``refresh_many``: the listed peers still present
+    (their expiry pushed forward) and the expired entries removed on the way."""
+
+    present: set[str]
+    reaped: list[Entry]
+
+
 class Presence(ABC):
     """The interface both backends implement. ``ttl`` is in seconds."""
 
@@ -119,6 +127,25 @@ class Presence(ABC):
     async def refresh(self, room_id: int, peer: str, ttl: float) -> tuple[bool, list[Entry]]:
         """Reap expired entries, then push this peer's expiry forward.
         Returns (still present, reaped entries)."""
+
+    async def refresh_many(
+        self, seats: Mapping[int, Collection[str]], ttl: float
+    ) -> dict[int, Refreshed]:
+        """``refresh`` for many peers of many rooms at once (the process's
+        sweep): per room, reap expired entries once, then push forward the
+        expiry of every listed peer still present. Every room of ``seats`` is
+        in the result. The backends do it in one pass (Redis: one round trip);
+        this fallback is one ``refresh`` per peer."""
+        results = {}
+        for room_id, peers in seats.items():
+            present, reaped = set(), []
+            for peer in peers:
+                alive, gone = await self.refresh(room_id, peer, ttl)
+                reaped.extend(gone)
+                if alive:
+                    present.add(peer)
+            results[room_id] = Refreshed(present, reaped)
+        return results
 
     @abstractmethod
     async def set_state(
@@ -192,6 +219,28 @@ class MemoryPresence(Presence):
             room[peer] = (room[peer][0], now + ttl)
         self._drop_if_empty(room_id)
         return present, reaped
+
+    async def refresh_many(
+        self, seats: Mapping[int, Collection[str]], ttl: float
+    ) -> dict[int, Refreshed]:
+        now = time.monotonic()
+        expires = now + ttl
+        results = {}
+        for room_id, peers in seats.items():
+            room = self._rooms.get(room_id)
+            if room is None:
+                results[room_id] = Refreshed(set(), [])
+                continue
+            reaped = self._reap(room, now)
+            present = set()
+            for peer in peers:
+                slot = room.get(peer)
+                if slot is not None:
+                    room[peer] = (slot[0], expires)
+                    present.add(peer)
+            self._drop_if_empty(room_id)
+            results[room_id] = Refreshed(present, reaped)
+        return results
 
     async def set_state(
         self, room_id: int, peer: str, changes: dict[str, bool]
@@ -308,6 +357,24 @@ return {present, reaped}
 """
 )
 
+# KEYS: peers, expiry. ARGV: ttl (ms), then the peer ids to refresh.
+_LUA_REFRESH_MANY = (
+    _LUA_COMMON
+    + """
+local now, ttl = now_ms(), tonumber(ARGV[1])
+local reaped = reap(KEYS[1], KEYS[2], now)
+local present = {}
+for i = 2, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    present[#present + 1] = ARGV[i]
+    redis.call('ZADD', KEYS[2], now + ttl, ARGV[i])
+  end
+end
+if #present > 0 then keep(KEYS[1], KEYS[2], ttl) end
+return {present, reaped}
+"""
+)
+
 # KEYS: peers. ARGV: peer id, state changes JSON.
 _LUA_SET_STATE = """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
@@ -389,6 +456,24 @@ class RedisPresence(Presence):
             keys=self.keys(room_id), args=[peer, _ms(ttl)]
         )
         return bool(present), [Entry.from_json(raw) for raw in reaped]
+
+    async def refresh_many(
+        self, seats: Mapping[int, Collection[str]], ttl: float
+    ) -> dict[int, Refreshed]:
+        """One script per room (a room's keys share a slot), all in one pipeline."""
+        rooms = [(room_id, list(peers)) for room_id, peers in seats.items()]
+        if not rooms:
+            return {}
+        client = self._loop_client().client
+        script = client.register_script(_LUA_REFRESH_MANY)
+        async with client.pipeline(transaction=False) as pipe:
+            for room_id, peers in rooms:
+                await script(keys=self.keys(room_id), args=[_ms(ttl), *peers], client=pipe)
+            replies = await pipe.execute()
+        return {
+            room_id: Refreshed(set(present), [Entry.from_json(raw) for raw in reaped])
+            for (room_id, _), (present, reaped) in zip(rooms, replies, strict=True)
+        }
 
     async def set_state(
         self, room_id: int, peer: str, changes: dict[str, bool]

@@ -733,6 +733,43 @@ async def test_crashed_process_peers_are_reaped_and_announced_once(
     assert await get_presence().count([world.room.pk]) == {world.room.pk: 2}
 
 
+async def test_one_presence_call_per_tick_keeps_every_seat_of_every_room(
+    world: World, open_socket: Opener, settings, monkeypatch
+):
+    """The process's sweep refreshes every joined socket's seat, in every room,
+    with one presence call per tick: seats outlive many entry lifetimes, and
+    nobody is announced as gone."""
+    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=0.2)
+    other = await in_thread(services.room_create, owner=world.jo.user, name="Other")
+    store = get_presence()
+    calls: list[dict[int, set[str]]] = []
+    enough = asyncio.Event()
+    batch = store.refresh_many
+
+    async def counted(seats, ttl):
+        calls.append({room: set(peers) for room, peers in seats.items()})
+        if len(calls) >= 12:  # 0.6 s of ticks: three entry lifetimes
+            enough.set()
+        return await batch(seats, ttl)
+
+    async def single(*args, **kwargs):
+        raise AssertionError("a seat was refreshed on its own")
+
+    monkeypatch.setattr(store, "refresh_many", counted)
+    monkeypatch.setattr(store, "refresh", single)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    jo = await joined(open_socket, world.jo, other.slug)
+    assert (await host.expect("peer-joined"))["peer"]["peer"] == alex.peer
+    seats = {world.room.pk: {host.peer, alex.peer}, other.pk: {jo.peer}}
+    await asyncio.wait_for(enough.wait(), WAIT)
+    assert calls[-1] == seats
+    assert await store.count(seats) == {world.room.pk: 2, other.pk: 1}
+    for socket in (host, alex, jo):
+        await socket.send({"type": "ping"})
+        await socket.expect("pong")  # nothing else came first: no peer-left
+
+
 async def test_periodic_recheck_closes_revoked_access(world: World, open_socket: Opener, settings):
     fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30, RECHECK_INTERVAL=0.1)
     host = await joined(open_socket, world.host, world.slug)

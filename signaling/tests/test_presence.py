@@ -136,6 +136,61 @@ async def test_refresh_of_a_removed_peer_says_so(backend: Presence):
     assert await backend.refresh(ROOM, "a", TTL) == (False, [])
 
 
+async def test_refresh_many_keeps_every_listed_seat_alive(backend: Presence):
+    for index, peer in enumerate(["a", "b", "c"]):
+        await backend.join(1, entry(peer, index), capacity=4, ttl=0.15)
+    await backend.join(2, entry("d", 9), capacity=4, ttl=0.15)
+    for _ in range(4):
+        await asyncio.sleep(0.05)
+        results = await backend.refresh_many({1: ["a", "b", "c"], 2: ["d"]}, 0.15)
+        assert results == {1: ({"a", "b", "c"}, []), 2: ({"d"}, [])}
+    assert await backend.count([1, 2]) == {1: 3, 2: 1}
+
+
+async def test_refresh_many_reaps_the_expired_once_and_says_who_is_gone(backend: Presence):
+    await backend.join(ROOM, entry("ghost", 1), capacity=4, ttl=0.05)
+    await backend.join(ROOM, entry("alive", 2), capacity=4, ttl=TTL)
+    await backend.join(ROOM, entry("left", 3), capacity=4, ttl=TTL)
+    await backend.leave(ROOM, "left")
+    await asyncio.sleep(0.1)
+    # "ghost" expired: reaped (reported once), and no longer present itself.
+    results = await backend.refresh_many({ROOM: ["alive", "ghost", "left"], 99: ["x"]}, TTL)
+    assert results[ROOM].present == {"alive"}
+    assert [e.peer for e in results[ROOM].reaped] == ["ghost"]
+    assert results[99] == (set(), [])
+    assert await backend.refresh_many({ROOM: ["alive"]}, TTL) == {ROOM: ({"alive"}, [])}
+    assert await backend.count([ROOM]) == {ROOM: 1}
+
+
+async def test_refresh_many_leaves_unlisted_seats_to_expire(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=4, ttl=0.15)
+    await backend.join(ROOM, entry("b", 2), capacity=4, ttl=0.15)
+    reaped = []
+    for _ in range(5):
+        await asyncio.sleep(0.05)
+        results = await backend.refresh_many({ROOM: ["a"]}, 0.15)
+        assert results[ROOM].present == {"a"}
+        reaped += [e.peer for e in results[ROOM].reaped]
+    assert reaped == ["b"]  # once, by whichever call found it expired
+    assert await backend.count([ROOM]) == {ROOM: 1}
+    assert await backend.leave(ROOM, "b") is None
+
+
+async def test_the_generic_refresh_many_agrees_with_the_backends(backend: Presence):
+    """What a backend without its own ``refresh_many`` gets: one ``refresh`` per peer."""
+    await backend.join(ROOM, entry("ghost", 1), capacity=4, ttl=0.05)
+    await backend.join(ROOM, entry("alive", 2), capacity=4, ttl=TTL)
+    await asyncio.sleep(0.1)
+    results = await Presence.refresh_many(backend, {ROOM: ["alive", "ghost"], 99: ["x"]}, TTL)
+    assert results[ROOM].present == {"alive"}
+    assert [e.peer for e in results[ROOM].reaped] == ["ghost"]
+    assert results[99] == (set(), [])
+
+
+async def test_refresh_many_of_nothing_is_nothing(backend: Presence):
+    assert await backend.refresh_many({}, TTL) == {}
+
+
 async def test_set_state_merges_and_returns_the_whole_state(backend: Presence):
     await backend.join(ROOM, entry("a", 1, state={"muted": False, "camera": True}), 4, TTL)
     assert await backend.set_state(ROOM, "a", {"muted": True}) == {"muted": True, "camera": True}
