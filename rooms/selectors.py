@@ -77,6 +77,16 @@ class JoinRefused(Exception):
         self.reason = reason
 
 
+# What ``call_join_grant`` reads of a membership and its room.
+JOIN_CHECK_FIELDS = (
+    "role",
+    "room__name",
+    "room__max_participants",
+    "room__is_locked",
+    "room__ended_at",
+)
+
+
 def call_join_check(*, slug: str, user: User) -> JoinGrant:
     """Decide whether ``user`` may join the call of the room ``slug``.
 
@@ -86,13 +96,7 @@ def call_join_check(*, slug: str, user: User) -> JoinGrant:
     membership = (
         Membership.objects.filter(room__slug=slug, user_id=user.pk)
         .select_related("room")
-        .only(
-            "role",
-            "room__name",
-            "room__max_participants",
-            "room__is_locked",
-            "room__ended_at",
-        )
+        .only(*JOIN_CHECK_FIELDS)
         .first()
     )
     if membership is None:

@@ -127,7 +127,11 @@ class Sweeper:
             logger.exception("signaling: re-check of %d connections failed", len(connections))
             return
         for connection, (code, is_host) in zip(connections, results, strict=True):
-            connection.post(functools.partial(connection.apply_recheck, code, is_host))
+            if not connection.closing:
+                # In this task when the connection is idle (no task of its own).
+                await connection.run_or_post(
+                    functools.partial(connection.apply_recheck, code, is_host)
+                )
 
 
 _sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Sweeper] = (
