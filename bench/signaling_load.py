@@ -482,10 +482,16 @@ async def phase_idle(run: Run, target: Target, args: argparse.Namespace, rep: in
     await open_and_join(rooms)
     join_cores = joining.stop()
     join_wall = time.monotonic() - joining.t0
+    profiler = None
+    if args.profile and "idle-quiet" in args.profile_phases:
+        # Only the idle window, without the joins before it.
+        profiler = start_profiler(target, args, rep, "idle-quiet")
+        await asyncio.sleep(1)  # attached before the window starts
     cpu = CpuMeter(target.server_pids).start()
     redis_cpu = CpuMeter(target.redis_pids).start()
     await asyncio.sleep(args.idle_seconds)
     server_cpu, r_cpu = cpu.stop(), redis_cpu.stop()
+    profiler_stop(profiler)
     after = sum(rss_bytes(pid) for pid in target.server_pids)
     redis_after = sum(rss_bytes(pid) for pid in target.redis_pids)
     open_now = sum(1 for c in clients if c.close_code is None)
@@ -1227,7 +1233,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="py-spy the first server process during --profile-phases: flame graph (svg), "
         "speedscope (json) or collapsed stacks (txt), into bench/results/",
     )
-    p.add_argument("--profile-phases", default="saturate,storm")
+    p.add_argument(
+        "--profile-phases",
+        default="saturate,storm",
+        help="phases to profile; idle-quiet: the idle phase's idle window only (no joins)",
+    )
     p.add_argument(
         "--loop",
         choices=["uvloop", "asyncio"],
