@@ -114,7 +114,8 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     def _get_layer(self) -> LocalFirstLoopLayer:
         loop = asyncio.get_running_loop()
         try:
-            return self._layers[loop]
+            layer: LocalFirstLoopLayer = self._layers[loop]
+            return layer
         except KeyError:
             layer = LocalFirstLoopLayer(
                 *self._args, **self._kwargs, channel_layer=self, capacity=self.capacity

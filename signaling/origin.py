@@ -148,7 +148,8 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
     values = [value for key, value in scope.get("headers", ()) if key == name]
     if len(values) != 1:
         return None
-    return values[0].decode("latin1")
+    value: bytes = values[0]
+    return value.decode("latin1")
 
 
 def _is_secure(scope: dict[str, Any]) -> bool:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -6,7 +8,9 @@ from . import events
 
 
 @receiver(user_logged_out, dispatch_uid="signaling.close_sockets_on_logout")
-def close_sockets_on_logout(sender, request: HttpRequest | None, user, **kwargs) -> None:
+def close_sockets_on_logout(
+    sender: object, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
     """Logging out in one tab ends that session's calls in every tab at once;
     other sessions notice on their next periodic re-check."""
     if user is None or request is None or not request.session.session_key:

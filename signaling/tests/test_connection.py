@@ -5,7 +5,13 @@ wait for a socket that does not read."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 from typing import Any
+
+import channels
+import pytest
+from channels.generic.websocket import AsyncWebsocketConsumer
 
 from signaling.connection import Connection, run_eagerly
 
@@ -164,3 +170,48 @@ async def test_run_eagerly_passes_cancellation_to_the_coroutine():
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert cleaned == [True]
+
+
+# --- The Channels code underneath ---------------------------------------------------------
+
+# What ``Connection`` replaces of Channels (it re-implements these), and what it
+# relies on unchanged, as written against channels 4.3.2: the qualified name
+# and a digest of the upstream source. A new Channels release that changes any
+# of them fails here, so connection.py is re-read against the new code before
+# the pin in requirements.txt moves.
+REPLACED_UPSTREAM = {
+    "__call__": ("AsyncConsumer.__call__", "e52238720872dbc3"),
+    "dispatch": ("AsyncConsumer.dispatch", "39f34e7d4fb0f655"),
+    "send": ("AsyncWebsocketConsumer.send", "52ce6c1290fea217"),
+    "close": ("AsyncWebsocketConsumer.close", "c2f5b8bca1838db4"),
+    "websocket_disconnect": ("AsyncWebsocketConsumer.websocket_disconnect", "10f38aa55fd51ff5"),
+}
+RELIED_ON_UPSTREAM = {
+    "websocket_connect": ("AsyncWebsocketConsumer.websocket_connect", "8128b5f6cfc5e2f8"),
+    "websocket_receive": ("AsyncWebsocketConsumer.websocket_receive", "165d159d99adfd8a"),
+    "accept": ("AsyncWebsocketConsumer.accept", "7197addbce7e6b2a"),
+}
+
+
+def _upstream(name: str) -> tuple[str, str]:
+    function = getattr(AsyncWebsocketConsumer, name)
+    digest = hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+    return function.__qualname__, digest
+
+
+@pytest.mark.parametrize("name", [*REPLACED_UPSTREAM, *RELIED_ON_UPSTREAM])
+def test_the_channels_code_under_connection_is_the_code_it_was_written_against(name: str):
+    expected = {**REPLACED_UPSTREAM, **RELIED_ON_UPSTREAM}[name]
+    assert channels.__version__ == "4.3.2", "re-read connection.py against the new Channels"
+    assert _upstream(name) == expected, f"Channels changed {name}: re-read connection.py"
+
+
+@pytest.mark.parametrize("name", list(REPLACED_UPSTREAM))
+def test_connection_replaces_what_it_says_it_replaces(name: str):
+    assert getattr(Connection, name) is not getattr(AsyncWebsocketConsumer, name)
+    assert getattr(Connection, name).__qualname__ == f"Connection.{name}"
+
+
+@pytest.mark.parametrize("name", list(RELIED_ON_UPSTREAM))
+def test_connection_keeps_what_it_relies_on(name: str):
+    assert getattr(Connection, name) is getattr(AsyncWebsocketConsumer, name)

@@ -129,7 +129,8 @@ async def test_a_member_from_the_site_itself_joins(world: World):
     ],
 )
 async def test_a_foreign_page_is_closed_with_4003(origin):
-    assert await close_code(scope(origin)) == CloseCode.ORIGIN_NOT_ALLOWED == 4003
+    assert await close_code(scope(origin)) == CloseCode.ORIGIN_NOT_ALLOWED
+    assert CloseCode.ORIGIN_NOT_ALLOWED.value == 4003
 
 
 async def test_two_origin_headers_are_refused():
