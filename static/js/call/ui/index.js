@@ -9,7 +9,8 @@
  * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`,
  * `chat-send` ({text}), `invite`, `leave`, `end`, `kick` ({id}),
  * `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
- * `lower-hand` ({id}).
+ * `lower-hand` ({id}), `file-send` ({file}), `file-accept` / `file-decline` /
+ * `file-cancel` ({peer, id}).
  * @module
  */
 
@@ -19,6 +20,7 @@ import { ChatPanel } from "./chat-panel.js";
 import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
 import { EndedView } from "./ended.js";
+import { FilesView } from "./files.js";
 import { GesturesView } from "./gestures.js";
 import { Grid, SELF } from "./grid.js";
 import { DevicePickers } from "./pickers.js";
@@ -59,6 +61,11 @@ export class CallUI extends EventTarget {
         this.banner.show(t.enableAudio, { action: "unlock-audio", sticky: true }),
     });
     this.controls = new Controls(doc, t, { host, canShare, lang });
+    this.files = new FilesView(doc, t, {
+      lang,
+      onSend: (file) => this.emit("file-send", { file }),
+      onAnswer: (action, peer, id) => this.emit(`file-${action}`, { peer, id }),
+    });
     this.gestures = new GesturesView(doc, t, {
       grid: this.grid,
       onReact: (emoji) => this.emit("react", { emoji }),
@@ -193,6 +200,7 @@ export class CallUI extends EventTarget {
   leaveCall() {
     this.settings.close();
     this.gestures.clear();
+    this.files.clear();
     this.grid.setInCall(false);
     this.grid.clear();
     this.incall.hidden = true;
