@@ -32,7 +32,8 @@ def test_a_file_is_accepted_then_arrives_byte_identical_over_limit_refused_cance
     offer(sender, NAME, data)
     incoming = receiver.locator('.file[data-direction="in"]')
     expect(incoming).to_have_attribute("data-state", "offered")
-    expect(incoming.locator(".file__name")).to_have_text(NAME)
+    # Shown as text; the folder separator is flattened.
+    expect(incoming.locator(".file__name")).to_have_text("보고서 <b>bold<_b>.bin")
     expect(incoming.locator(".file__meta")).to_have_text("From 민지 · 500 kB")
     assert receiver.locator("#files-list b").count() == 0, "names are text, never markup"
     outgoing = sender.locator('.file[data-direction="out"]')
