@@ -182,6 +182,20 @@ def wait_for_peers(page: Page, count: int, timeout: float = 15_000) -> None:
     )
 
 
+def wait_for_new_peer(page: Page, old_id: str, timeout: float = 20_000) -> None:
+    """Wait until the one remote tile is connected under a peer id other than
+    ``old_id`` (the other side joined afresh)."""
+    page.wait_for_function(
+        """(old) => {
+            const tiles = [...document.querySelectorAll('.tile:not([data-self])')];
+            return tiles.length === 1 && tiles[0].dataset.peerId !== old
+              && tiles[0].dataset.state === 'connected';
+        }""",
+        arg=old_id,
+        timeout=timeout,
+    )
+
+
 def media_flowing(page: Page, peers: int, timeout: float = 15_000, audio: bool = True) -> dict:
     return page.evaluate(MEDIA_FLOWING, {"peers": peers, "timeout": timeout, "audio": audio})
 

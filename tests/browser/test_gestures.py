@@ -2,7 +2,14 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.calls import REMOTE_TILES, make_room, start_call, tile, wait_for_peers
+from tests.browser.calls import (
+    REMOTE_TILES,
+    make_room,
+    start_call,
+    tile,
+    wait_for_new_peer,
+    wait_for_peers,
+)
 from tests.browser.conftest import CALL_TEST_ENV
 
 
@@ -81,15 +88,7 @@ def test_hands_and_reactions_survive_a_signaling_outage(start_server, new_contex
 
     start_server(CALL_TEST_ENV, port=server.port)
     # A new peer id: every pair starts over, and the hand comes back with it.
-    host.wait_for_function(
-        """(old) => {
-            const tiles = [...document.querySelectorAll('.tile:not([data-self])')];
-            return tiles.length === 1 && tiles[0].dataset.peerId !== old
-              && tiles[0].dataset.state === 'connected';
-        }""",
-        arg=old_id,
-        timeout=20_000,
-    )
+    wait_for_new_peer(host, old_id)
     expect_hands(host, ["1. Alex"])
     expect(tile(host, "Alex")).to_have_attribute("data-hand", "true")
     expect_hands(guest, ["1. Alex (you)"])

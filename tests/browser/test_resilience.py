@@ -12,6 +12,7 @@ from tests.browser.calls import (
     open_call,
     start_call,
     tile,
+    wait_for_new_peer,
     wait_for_peers,
 )
 from tests.browser.conftest import CALL_TEST_ENV
@@ -35,15 +36,7 @@ def test_server_restart_mid_call_reconnects_and_media_flows_again_without_reload
     start_server(CALL_TEST_ENV, port=server.port)
 
     for page, old_id in zip(pages, old_ids, strict=True):
-        page.wait_for_function(
-            """(old) => {
-                const tiles = [...document.querySelectorAll('.tile:not([data-self])')];
-                return tiles.length === 1 && tiles[0].dataset.peerId !== old
-                  && tiles[0].dataset.state === 'connected';
-            }""",
-            arg=old_id,
-            timeout=20_000,
-        )
+        wait_for_new_peer(page, old_id)
     for page in pages:
         assert_media_flowing(page, peers=1)
         assert page.evaluate("() => window.__sameDocument") is True
