@@ -10,50 +10,18 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.calls import REMOTE_TILES, make_room, start_call, tile, wait_for_peers
+from tests.browser.calls import (
+    REMOTE_TILES,
+    WATCH_FRAMES,
+    WATCHED,
+    make_room,
+    start_call,
+    tile,
+    wait_for_peers,
+)
 from tests.browser.conftest import CALL_TEST_ENV
 
 pytestmark = [pytest.mark.redis]
-
-# Follow the live connections from now on: every 100 ms, per connection, how
-# long since its video framesDecoded last grew; the worst such gap is kept.
-WATCH_FRAMES = """() => {
-    const pcs = window.__testPcs.filter((pc) => pc.connectionState !== "closed");
-    const watch = { pcs, created: window.__testPcs.length, worst: 0,
-                    last: pcs.map(() => ({ at: performance.now(), frames: -1 })) };
-    window.__watch = watch;
-    const sample = async () => {
-        for (const [index, pc] of pcs.entries()) {
-            const stats = await pc.getStats();
-            let frames = 0;
-            stats.forEach((s) => {
-                if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded || 0;
-            });
-            const now = performance.now();
-            const last = watch.last[index];
-            if (frames > last.frames) {
-                last.at = now;
-                last.frames = frames;
-            } else {
-                watch.worst = Math.max(watch.worst, now - last.at);
-            }
-        }
-    };
-    watch.timer = setInterval(sample, 100);
-    return pcs.length;
-}"""
-
-# What the watch saw: the worst stall, whether any connection was created or
-# closed since, and every connection's decoded frames.
-WATCHED = """() => {
-    const watch = window.__watch;
-    return {
-        worst: watch.worst,
-        created: window.__testPcs.length - watch.created,
-        open: watch.pcs.filter((pc) => pc.connectionState === "connected").length,
-        frames: watch.last.map((entry) => entry.frames),
-    };
-}"""
 
 # When the page next says it is back (Date.now(), comparable with time.time()).
 MARK_RECONNECTED = """() => {
