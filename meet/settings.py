@@ -337,6 +337,9 @@ SIGNALING: dict[str, int | float] = {
     "TICK": 5,
     # How often a connection re-checks its session, membership and room (seconds).
     "RECHECK_INTERVAL": 60,
+    # A seat whose socket was lost (or whose server process died) is held this
+    # long for its resume token (docs/protocol.md, "Resume"); 0 frees it at once.
+    "RESUME_GRACE": 60,
     # Token bucket per connection: sustained messages per second, and burst.
     "RATE": 50,
     "BURST": 200,
