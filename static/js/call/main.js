@@ -12,6 +12,7 @@
  */
 
 import { Chat } from "./chat.js";
+import { FileTransfers, formatBytes } from "./files.js";
 import { format } from "./format.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
@@ -48,6 +49,7 @@ const session = new CallSession({
   budget: config.budget,
   name: config.me.name,
   host: config.me.host,
+  files: new FileTransfers({ maxBytes: config.files.maxBytes }),
 });
 ui.follow(session);
 ui.followLinks(new LinkMonitor({ session }));
@@ -307,6 +309,26 @@ ui.addEventListener("chat-send", (event) => {
   ui.chat.sent();
   if (sent === 0) ui.chat.setHint(t.chatNobody);
 });
+
+// Files go to everyone in the call, each of whom accepts on their own.
+ui.addEventListener("file-send", (event) => {
+  const { file } = /** @type {CustomEvent<{file: File}>} */ (event).detail;
+  const files = /** @type {FileTransfers} */ (session.files);
+  try {
+    const sent = files.send(file, [...session.roster.keys()]);
+    ui.files.setNotice(sent.length ? null : t.fileNobody);
+  } catch (error) {
+    const tooLarge = error instanceof RangeError && error.message === "too-large";
+    const size = formatBytes(config.files.maxBytes, document.documentElement.lang);
+    ui.files.setNotice(tooLarge ? format(t.fileTooLarge, { size }) : t.fileEmpty);
+  }
+});
+for (const action of /** @type {const} */ (["accept", "decline", "cancel"])) {
+  ui.addEventListener(`file-${action}`, (event) => {
+    const { peer, id } = /** @type {CustomEvent<{peer: string, id: string}>} */ (event).detail;
+    session.files?.[action](peer, id);
+  });
+}
 
 ui.addEventListener("retry-pair", (event) => {
   session.retryPair(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);

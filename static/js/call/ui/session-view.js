@@ -64,6 +64,10 @@ export function followSession(ui, session) {
     const { by } = /** @type {CustomEvent} */ (event).detail;
     ui.banner.show(format(t.handLoweredBy, { name: by }));
   });
+  session.files?.addEventListener("transfer", (event) => {
+    const { transfer } = /** @type {CustomEvent} */ (event).detail;
+    ui.files.render(transfer, session.roster.get(transfer.peer)?.name || t.fileSomeone);
+  });
   session.chat.addEventListener("message", (event) => {
     const { message, index } = /** @type {CustomEvent} */ (event).detail;
     ui.addChatMessage(message, index);
