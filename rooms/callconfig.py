@@ -171,7 +171,12 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "pairRetryLabel": _("Retry the connection to %(name)s"),
     # Files
     "files": _("Files"),
-    "fileSend": _("Send a file to everyone"),
+    "fileSend": _("Send a file"),
+    "fileSendTo": _("Send to"),
+    "fileEveryone": _("Everyone"),
+    "fileChoose": _("Choose a file…"),
+    "fileGone": _("%(name)s has left the call; the file was not sent."),
+    "fileNotReady": _("The connection to %(name)s is not ready yet; try again in a moment."),
     "fileFrom": _("From %(name)s"),
     "fileTo": _("To %(name)s"),
     "fileSomeone": _("someone who left"),
@@ -194,6 +199,16 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
         "cancelled": _("Cancelled"),
         "failed": _("The transfer failed."),
         "refused": _("Too large to receive (%(size)s)"),
+    },
+    # Why a transfer failed (static/js/call/file-transfer.js, TransferError).
+    "fileErrors": {
+        "closed": _("The connection closed before the end."),
+        "unreadable": _("The file could not be read."),
+        "too-many-bytes": _("They sent more bytes than they offered; the transfer was stopped."),
+        "incomplete": _("The file arrived incomplete."),
+        "corrupt": _("The file did not arrive intact."),
+        "malformed": _("Their browser could not read the offer."),
+        "busy": _("They have too many files waiting; try again later."),
     },
     # Chat
     "chat": _("Chat"),

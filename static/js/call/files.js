@@ -4,75 +4,26 @@
  * each pair's channel, and renders the `transfer` events.
  *
  * A transfer is offered first; bytes flow only after the receiver accepts.
- * One file at a time streams on a channel (the others wait their turn), in
- * 16 KiB binary chunks, paused whenever the channel's buffer is above 1 MiB
- * and resumed at `bufferedamountlow` (256 KiB), so a large file never piles
- * up in memory. The size limit holds on both ends: the sender refuses to
- * offer a larger file, the receiver refuses an offer above its own limit
- * and stops a transfer that sends more than it announced.
+ * One file at a time streams on a channel (accepted ones wait their turn),
+ * with backpressure (file-sender.js). The size limit holds on both ends: the
+ * sender refuses to offer a larger file, the receiver refuses an offer above
+ * its own limit and stops a transfer that sends more than it announced. The
+ * sender's transfer is done only once the receiver confirms every byte.
  * @module
  */
 
-export const CHUNK_BYTES = 16 * 1024;
-export const HIGH_WATER_BYTES = 1024 * 1024;
-export const LOW_WATER_BYTES = 256 * 1024;
-const MAX_NAME = 200;
-const MAX_ID = 64;
+import { cleanName, frameText, parseFrame, readOffer } from "./file-frames.js";
+import { SendQueue, streamBlob } from "./file-sender.js";
+import { active, blank, key } from "./file-transfer.js";
 
-/**
- * @typedef {"offered"|"waiting"|"sending"|"receiving"|"done"|"declined"|"cancelled"|"failed"
- *   |"refused"} TransferState
- * `offered`: an incoming file waits for our answer; `waiting`: ours waits for
- * theirs (or for its turn); `refused`: above the receiver's size limit.
- */
+/** Undecided offers one peer may have waiting with us; more are declined as "busy". */
+export const MAX_WAITING_OFFERS = 10;
 
-/**
- * @typedef {object} Transfer
- * @property {string} id
- * @property {string} peer the other side's peer id
- * @property {"in"|"out"} direction
- * @property {string} name shown as text only
- * @property {number} size bytes
- * @property {string} mime
- * @property {number} done bytes sent or received
- * @property {TransferState} state
- * @property {Blob|null} blob the received file, once complete
- */
-
-/**
- * The minimal data channel this module drives.
- * @typedef {EventTarget & {send(data: string|ArrayBuffer): void, readyState: string,
- *   bufferedAmount: number, bufferedAmountLowThreshold: number, binaryType: string}} FileChannel
- */
-
-/**
- * A file name as it may be shown and saved: no control characters, no
- * folders, at most 200 characters.
- * @param {unknown} name
- * @returns {string}
- */
-export function cleanName(name) {
-  if (typeof name !== "string") return "";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const flat = name.replace(/[\u0000-\u001f\u007f]/g, "").replace(/[\\/]/g, "_");
-  return flat.trim().slice(0, MAX_NAME);
-}
-
-/**
- * Check a `file-offer` frame against our size limit.
- * @param {any} frame
- * @param {number} maxBytes
- * @returns {{id: string, name: string, size: number, mime: string, tooLarge: boolean}|null}
- */
-export function validOffer(frame, maxBytes) {
-  if (frame?.type !== "file-offer") return null;
-  const { id, size } = frame;
-  if (typeof id !== "string" || !id || id.length > MAX_ID) return null;
-  if (!Number.isSafeInteger(size) || size < 1) return null;
-  const name = cleanName(frame.name) || "file";
-  const mime = typeof frame.mime === "string" && frame.mime.length <= 100 ? frame.mime : "";
-  return { id, name, size, mime, tooLarge: size > maxBytes };
-}
+/** @typedef {import("./file-transfer.js").Transfer} Transfer */
+/** @typedef {import("./file-transfer.js").TransferState} TransferState */
+/** @typedef {import("./file-transfer.js").TransferError} TransferError */
+/** @typedef {import("./file-sender.js").FileChannel} FileChannel */
+/** @typedef {import("./file-frames.js").Frame} Frame */
 
 /**
  * Every transfer of this call, in and out.
@@ -93,12 +44,10 @@ export class FileTransfers extends EventTarget {
     this.files = new Map();
     /** @type {Map<string, FileChannel>} */
     this.channels = new Map();
-    /** @type {Map<string, Transfer>} the incoming transfer each peer is streaming now */
+    /** @type {Map<string, {transfer: Transfer, parts: Uint8Array[]}>} what each peer streams now */
     this.incoming = new Map();
-    /** @type {Map<string, Uint8Array[]>} */
-    this.parts = new Map();
-    /** @type {Set<string>} peers whose channel is streaming one of our files */
-    this.streaming = new Set();
+    /** @type {Map<string, SendQueue<Transfer>>} our accepted files, per peer */
+    this.queues = new Map();
   }
 
   /**
@@ -110,7 +59,6 @@ export class FileTransfers extends EventTarget {
   attach(peer, channel) {
     this.failAll(peer);
     channel.binaryType = "arraybuffer";
-    channel.bufferedAmountLowThreshold = LOW_WATER_BYTES;
     this.channels.set(peer, channel);
     channel.addEventListener("message", (event) => {
       if (this.channels.get(peer) !== channel) return;
@@ -143,28 +91,16 @@ export class FileTransfers extends EventTarget {
     if (file.size === 0) throw new RangeError("empty");
     if (file.size > this.maxBytes) throw new RangeError("too-large");
     const name = cleanName(file.name) || "file";
+    const mime = file.type.length <= 100 ? file.type : "";
     const sent = [];
     for (const peer of peers) {
-      const channel = this.channels.get(peer);
-      if (channel?.readyState !== "open") continue;
+      if (this.channels.get(peer)?.readyState !== "open") continue;
       const id = crypto.randomUUID();
       /** @type {Transfer} */
-      const transfer = {
-        id,
-        peer,
-        direction: "out",
-        name,
-        size: file.size,
-        mime: file.type || "",
-        done: 0,
-        state: "waiting",
-        blob: null,
-      };
+      const transfer = { ...blank(id, peer, "out", name, file.size, mime), state: "waiting" };
       this.transfers.set(key(peer, id), transfer);
       this.files.set(key(peer, id), file);
-      channel.send(
-        JSON.stringify({ type: "file-offer", id, name, size: file.size, mime: transfer.mime }),
-      );
+      this.post(peer, frameText("file-offer", id, { name, size: file.size, mime }));
       this.changed(transfer);
       sent.push(transfer);
     }
@@ -180,7 +116,7 @@ export class FileTransfers extends EventTarget {
     const transfer = this.transfers.get(key(peer, id));
     if (transfer?.state !== "offered") return;
     this.setState(transfer, "receiving");
-    this.channels.get(peer)?.send(JSON.stringify({ type: "file-accept", id }));
+    this.post(peer, frameText("file-accept", id));
   }
 
   /**
@@ -192,7 +128,7 @@ export class FileTransfers extends EventTarget {
     const transfer = this.transfers.get(key(peer, id));
     if (transfer?.state !== "offered") return;
     this.setState(transfer, "declined");
-    this.channels.get(peer)?.send(JSON.stringify({ type: "file-decline", id }));
+    this.post(peer, frameText("file-decline", id));
   }
 
   /**
@@ -204,83 +140,105 @@ export class FileTransfers extends EventTarget {
     const transfer = this.transfers.get(key(peer, id));
     if (!transfer || !active(transfer.state)) return;
     this.stop(transfer, "cancelled");
-    this.channels.get(peer)?.send(JSON.stringify({ type: "file-cancel", id }));
+    this.post(peer, frameText("file-cancel", id));
   }
 
   /**
-   * @private
+   * @private One text frame. Frames we cannot read, or that do not fit the
+   * transfer they name, change nothing (and are logged, for whoever debugs
+   * the other side).
    * @param {string} peer
    * @param {string} data
    */
   receiveFrame(peer, data) {
-    let frame;
-    try {
-      frame = JSON.parse(data);
-    } catch {
+    const frame = parseFrame(data);
+    if (!frame) {
+      console.warn(`meet: ignored an unreadable file frame from ${peer}`);
       return;
     }
-    const id = typeof frame?.id === "string" ? frame.id : "";
-    const transfer = this.transfers.get(key(peer, id));
-    switch (frame?.type) {
+    const transfer = this.transfers.get(key(peer, frame.id));
+    const out = transfer?.direction === "out" ? transfer : null;
+    const incoming = transfer?.direction === "in" ? transfer : null;
+    switch (frame.type) {
       case "file-offer":
-        this.receiveOffer(peer, frame);
+        if (!transfer) this.receiveOffer(peer, frame);
         break;
       case "file-accept":
-        if (transfer?.direction === "out" && transfer.state === "waiting") {
-          transfer.state = "sending";
-          this.changed(transfer);
-          this.pump(peer);
-        }
+        if (out?.state === "waiting") this.queue(out);
         break;
       case "file-decline":
-        if (transfer?.direction === "out" && transfer.state === "waiting") {
-          this.stop(transfer, frame.reason === "too-large" ? "refused" : "declined");
+        if (out?.state !== "waiting") break;
+        if (frame.reason === "too-large") this.stop(out, "refused");
+        else if (frame.reason)
+          this.stop(out, "failed", /** @type {TransferError} */ (frame.reason));
+        else this.stop(out, "declined");
+        break;
+      case "file-done":
+        if (out?.state === "sending" && out.done === out.size) {
+          this.files.delete(key(peer, out.id));
+          this.setState(out, "done");
         }
         break;
       case "file-cancel":
-        if (transfer && active(transfer.state)) this.stop(transfer, "cancelled");
-        break;
-      case "file-start":
-        if (transfer?.direction === "in" && transfer.state === "receiving") {
-          this.incoming.set(peer, transfer);
-          this.parts.set(key(peer, id), []);
+        if (transfer && active(transfer.state)) {
+          // A reason means the receiver found the bytes did not match.
+          this.stop(transfer, frame.reason ? "failed" : "cancelled", frame.reason ? "corrupt" : "");
         }
         break;
+      case "file-start":
+        if (incoming?.state === "receiving") this.startIncoming(peer, incoming);
+        break;
       case "file-end":
-        if (transfer?.direction === "in" && transfer.state === "receiving") this.finish(transfer);
+        if (incoming?.state !== "receiving") break;
+        if (this.incoming.get(peer)?.transfer === incoming) this.finish(peer);
+        else this.reject(incoming, "incomplete");
         break;
       default:
         break;
+    }
+    if (!transfer && frame.type !== "file-offer") {
+      console.warn(`meet: ignored a ${frame.type} for no transfer of ${peer}`);
     }
   }
 
   /**
    * @private
    * @param {string} peer
-   * @param {any} frame
+   * @param {Frame} frame
    */
   receiveOffer(peer, frame) {
-    const offer = validOffer(frame, this.maxBytes);
-    if (!offer || this.transfers.has(key(peer, offer.id))) return;
+    const offer = readOffer(frame);
+    if (!offer) {
+      this.post(peer, frameText("file-decline", frame.id, { reason: "malformed" }));
+      return;
+    }
+    const waiting = [...this.transfers.values()].filter(
+      (t) => t.peer === peer && t.state === "offered",
+    ).length;
+    if (waiting >= MAX_WAITING_OFFERS) {
+      this.post(peer, frameText("file-decline", frame.id, { reason: "busy" }));
+      return;
+    }
+    const tooLarge = offer.size > this.maxBytes;
     /** @type {Transfer} */
     const transfer = {
-      id: offer.id,
-      peer,
-      direction: "in",
-      name: offer.name,
-      size: offer.size,
-      mime: offer.mime,
-      done: 0,
-      state: offer.tooLarge ? "refused" : "offered",
-      blob: null,
+      ...blank(frame.id, peer, "in", offer.name, offer.size, offer.mime),
+      state: tooLarge ? "refused" : "offered",
     };
-    this.transfers.set(key(peer, offer.id), transfer);
-    if (offer.tooLarge) {
-      this.channels
-        .get(peer)
-        ?.send(JSON.stringify({ type: "file-decline", id: offer.id, reason: "too-large" }));
-    }
+    this.transfers.set(key(peer, frame.id), transfer);
+    if (tooLarge) this.post(peer, frameText("file-decline", frame.id, { reason: "too-large" }));
     this.changed(transfer);
+  }
+
+  /**
+   * @private The sender begins a file: whatever it streamed before is over.
+   * @param {string} peer
+   * @param {Transfer} transfer
+   */
+  startIncoming(peer, transfer) {
+    const previous = this.incoming.get(peer)?.transfer;
+    if (previous && previous !== transfer) this.reject(previous, "incomplete");
+    this.incoming.set(peer, { transfer, parts: [] });
   }
 
   /**
@@ -289,56 +247,62 @@ export class FileTransfers extends EventTarget {
    * @param {ArrayBuffer} chunk
    */
   receiveChunk(peer, chunk) {
-    const transfer = this.incoming.get(peer);
+    const current = this.incoming.get(peer);
     // Chunks still in flight after a cancel are dropped.
-    if (transfer?.state !== "receiving") return;
+    if (current?.transfer.state !== "receiving") return;
+    const { transfer, parts } = current;
     if (transfer.done + chunk.byteLength > transfer.size) {
       // More than announced: neither the limit nor the offer holds any more.
-      this.cancel(peer, transfer.id);
-      this.setState(transfer, "failed");
+      this.reject(transfer, "too-many-bytes");
       return;
     }
-    this.parts.get(key(peer, transfer.id))?.push(new Uint8Array(chunk));
+    parts.push(new Uint8Array(chunk));
     this.progress(transfer, transfer.done + chunk.byteLength);
   }
 
   /**
-   * @private
-   * @param {Transfer} transfer
+   * @private `file-end`: the file is complete if every byte came.
+   * @param {string} peer
    */
-  finish(transfer) {
-    const id = key(transfer.peer, transfer.id);
-    const parts = this.parts.get(id) || [];
-    this.parts.delete(id);
-    this.incoming.delete(transfer.peer);
+  finish(peer) {
+    const { transfer, parts } = /** @type {{transfer: Transfer, parts: Uint8Array[]}} */ (
+      this.incoming.get(peer)
+    );
     if (transfer.done !== transfer.size) {
-      this.setState(transfer, "failed");
+      this.reject(transfer, "incomplete");
       return;
     }
+    this.incoming.delete(peer);
     transfer.blob = new Blob(/** @type {BlobPart[]} */ (parts), {
       type: transfer.mime || "application/octet-stream",
     });
+    this.post(peer, frameText("file-done", transfer.id));
     this.setState(transfer, "done");
   }
 
   /**
-   * @private Stream the accepted files to `peer`, one after the other.
-   * @param {string} peer
+   * @private An incoming transfer whose bytes do not match its offer: the
+   * sender is told, and what came is dropped.
+   * @param {Transfer} transfer
+   * @param {"too-many-bytes"|"incomplete"} reason
    */
-  async pump(peer) {
-    if (this.streaming.has(peer)) return;
-    this.streaming.add(peer);
-    try {
-      for (;;) {
-        const next = [...this.transfers.values()].find(
-          (t) => t.peer === peer && t.direction === "out" && t.state === "sending",
-        );
-        if (!next) break;
-        await this.stream(next);
-      }
-    } finally {
-      this.streaming.delete(peer);
+  reject(transfer, reason) {
+    this.post(transfer.peer, frameText("file-cancel", transfer.id, { reason }));
+    this.stop(transfer, "failed", reason);
+  }
+
+  /**
+   * @private Accepted: stream it after the ones accepted before.
+   * @param {Transfer} transfer
+   */
+  queue(transfer) {
+    let queue = this.queues.get(transfer.peer);
+    if (!queue) {
+      queue = new SendQueue((next) => (next.state === "sending" ? this.stream(next) : undefined));
+      this.queues.set(transfer.peer, queue);
     }
+    this.setState(transfer, "sending");
+    queue.push(transfer);
   }
 
   /**
@@ -349,42 +313,55 @@ export class FileTransfers extends EventTarget {
     const channel = this.channels.get(transfer.peer);
     const file = this.files.get(key(transfer.peer, transfer.id));
     if (!channel || !file) {
-      this.setState(transfer, "failed");
+      this.stop(transfer, "failed", "closed");
       return;
     }
     const live = () =>
       transfer.state === "sending" &&
       this.channels.get(transfer.peer) === channel &&
       channel.readyState === "open";
-    channel.send(JSON.stringify({ type: "file-start", id: transfer.id }));
-    let offset = 0;
-    while (offset < file.size && live()) {
-      if (channel.bufferedAmount > HIGH_WATER_BYTES) {
-        await drained(channel);
-        continue;
-      }
-      const chunk = await file.slice(offset, offset + CHUNK_BYTES).arrayBuffer();
-      if (!live()) return;
-      channel.send(chunk);
-      offset += chunk.byteLength;
-      this.progress(transfer, offset);
+    if (!this.post(transfer.peer, frameText("file-start", transfer.id))) return;
+    const result = await streamBlob(channel, file, {
+      live,
+      progress: (sent) => this.progress(transfer, sent),
+    });
+    if (result === "unreadable" && live()) {
+      this.post(transfer.peer, frameText("file-cancel", transfer.id));
+      this.stop(transfer, "failed", "unreadable");
+    } else if (result === "sent") {
+      // Done when the receiver confirms (`file-done`).
+      this.post(transfer.peer, frameText("file-end", transfer.id));
     }
-    if (!live()) return;
-    channel.send(JSON.stringify({ type: "file-end", id: transfer.id }));
-    this.files.delete(key(transfer.peer, transfer.id));
-    this.setState(transfer, "done");
+  }
+
+  /**
+   * @private Send a control frame if the pair's channel is open.
+   * @param {string} peer
+   * @param {string} text
+   * @returns {boolean}
+   */
+  post(peer, text) {
+    const channel = this.channels.get(peer);
+    if (channel?.readyState !== "open") return false;
+    try {
+      channel.send(text);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
    * @private
    * @param {Transfer} transfer
    * @param {TransferState} state
+   * @param {TransferError} [error]
    */
-  stop(transfer, state) {
-    const id = key(transfer.peer, transfer.id);
-    this.files.delete(id);
-    this.parts.delete(id);
-    if (this.incoming.get(transfer.peer) === transfer) this.incoming.delete(transfer.peer);
+  stop(transfer, state, error = "") {
+    this.files.delete(key(transfer.peer, transfer.id));
+    if (this.incoming.get(transfer.peer)?.transfer === transfer)
+      this.incoming.delete(transfer.peer);
+    transfer.error = error;
     this.setState(transfer, state);
   }
 
@@ -394,8 +371,9 @@ export class FileTransfers extends EventTarget {
    */
   failAll(peer) {
     for (const transfer of this.transfers.values()) {
-      if (transfer.peer === peer && active(transfer.state)) this.stop(transfer, "failed");
+      if (transfer.peer === peer && active(transfer.state)) this.stop(transfer, "failed", "closed");
     }
+    this.queues.get(peer)?.clear();
   }
 
   /**
@@ -426,56 +404,4 @@ export class FileTransfers extends EventTarget {
   changed(transfer) {
     this.dispatchEvent(new CustomEvent("transfer", { detail: { transfer } }));
   }
-}
-
-/**
- * @param {string} peer
- * @param {string} id
- */
-function key(peer, id) {
-  return `${peer}\n${id}`;
-}
-
-/** @param {TransferState} state */
-function active(state) {
-  return state === "offered" || state === "waiting" || state === "sending" || state === "receiving";
-}
-
-/**
- * Wait until the channel's buffer drained below its low-water mark (or it closed).
- * @param {FileChannel} channel
- * @returns {Promise<void>}
- */
-function drained(channel) {
-  return new Promise((resolve) => {
-    const done = () => {
-      channel.removeEventListener("bufferedamountlow", done);
-      channel.removeEventListener("close", done);
-      resolve();
-    };
-    channel.addEventListener("bufferedamountlow", done);
-    channel.addEventListener("close", done);
-  });
-}
-
-/**
- * A size for people: "820 KB", "1.5 MB" (decimal units, as file managers show).
- * @param {number} size bytes
- * @param {string} [lang]
- * @returns {string}
- */
-export function formatBytes(size, lang) {
-  const units = /** @type {const} */ (["byte", "kilobyte", "megabyte", "gigabyte"]);
-  let value = size;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return new Intl.NumberFormat(lang || undefined, {
-    style: "unit",
-    unit: units[unit],
-    unitDisplay: "short",
-    maximumFractionDigits: unit > 1 ? 1 : 0,
-  }).format(value);
 }

@@ -12,8 +12,8 @@
  */
 
 import { Chat } from "./chat.js";
-import { FileTransfers, formatBytes } from "./files.js";
-import { format } from "./format.js";
+import { FileTransfers } from "./files.js";
+import { format, formatBytes } from "./format.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
 import { loadPrefs, savePrefs } from "./prefs.js";
@@ -23,6 +23,7 @@ import { CallUI } from "./ui/index.js";
 
 /** @typedef {import("./ui/pickers.js").DeviceKind} DeviceKind */
 /** @typedef {import("./media.js").MediaProblem} MediaProblem */
+/** @typedef {import("./ui/file-picker.js").FileTarget} FileTarget */
 
 const config = JSON.parse(document.getElementById("call-config")?.textContent || "{}");
 const t = config.strings;
@@ -310,13 +311,18 @@ ui.addEventListener("chat-send", (event) => {
   if (sent === 0) ui.chat.setHint(t.chatNobody);
 });
 
-// Files go to everyone in the call, each of whom accepts on their own.
+// Files go to everyone in the call or to one person; each accepts on their own.
 ui.addEventListener("file-send", (event) => {
-  const { file } = /** @type {CustomEvent<{file: File}>} */ (event).detail;
+  const { file, to } = /** @type {CustomEvent<{file: File, to: FileTarget}>} */ (event).detail;
   const files = /** @type {FileTransfers} */ (session.files);
+  if (to && !session.roster.has(to.id)) {
+    ui.files.setNotice(format(t.fileGone, { name: to.name }));
+    return;
+  }
   try {
-    const sent = files.send(file, [...session.roster.keys()]);
-    ui.files.setNotice(sent.length ? null : t.fileNobody);
+    const sent = files.send(file, to ? [to.id] : [...session.roster.keys()]);
+    const none = to ? format(t.fileNotReady, { name: to.name }) : t.fileNobody;
+    ui.files.setNotice(sent.length ? null : none);
   } catch (error) {
     const tooLarge = error instanceof RangeError && error.message === "too-large";
     const size = formatBytes(config.files.maxBytes, document.documentElement.lang);

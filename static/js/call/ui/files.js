@@ -1,15 +1,15 @@
 /**
- * File sharing on the page: the "send a file" control, and one entry per
- * transfer with its name (text only), who it is from or to, a progress bar,
- * what is happening, and what one can do (Accept / Decline, Cancel, Save).
+ * File sharing on the page: one entry per transfer with its name (text
+ * only), who it is from or to, a progress bar, what is happening (or why it
+ * failed), and what one can do (Accept / Decline, Cancel, Save). The "send a
+ * file" control is ui/file-picker.js.
  * @module
  */
 
-import { format } from "../format.js";
-import { formatBytes } from "../files.js";
-import { byId, message, name } from "./dom.js";
+import { format, formatBytes } from "../format.js";
+import { byId, message } from "./dom.js";
 
-/** @typedef {import("../files.js").Transfer} Transfer */
+/** @typedef {import("../file-transfer.js").Transfer} Transfer */
 
 /** States in which a transfer can still be cancelled. */
 const ACTIVE = new Set(["waiting", "sending", "receiving"]);
@@ -18,10 +18,10 @@ export class FilesView {
   /**
    * @param {Document} doc
    * @param {Record<string, any>} t the page's strings
-   * @param {{lang: string, onSend: (file: File) => void,
+   * @param {{lang: string,
    *   onAnswer: (action: "accept"|"decline"|"cancel", peer: string, id: string) => void}} options
    */
-  constructor(doc, t, { lang, onSend, onAnswer }) {
+  constructor(doc, t, { lang, onAnswer }) {
     this.doc = doc;
     this.t = t;
     this.lang = lang;
@@ -29,19 +29,11 @@ export class FilesView {
     this.panel = byId(doc, "files");
     this.list = byId(doc, "files-list");
     this.notice = byId(doc, "files-notice");
-    this.input = /** @type {HTMLInputElement} */ (byId(doc, "file-input"));
     byId(doc, "files-title").textContent = t.files;
-    const button = byId(doc, "ctl-file");
-    name(button, t.fileSend);
-    this.input.setAttribute("aria-label", t.fileSend);
-    button.addEventListener("click", () => this.input.click());
-    this.input.addEventListener("change", () => {
-      const file = this.input.files?.[0];
-      this.input.value = "";
-      if (file) onSend(file);
-    });
     /** @type {Map<string, HTMLElement>} */
     this.items = new Map();
+    /** @type {Map<string, string>} who each transfer is with, kept once they left */
+    this.names = new Map();
     /** @type {string[]} */
     this.urls = [];
   }
@@ -59,10 +51,11 @@ export class FilesView {
   /**
    * Show a transfer as it is now.
    * @param {Transfer} transfer
-   * @param {string} peerName the other side, from the roster
+   * @param {string|undefined} peerName the other side, from the roster (none once they left)
    */
   render(transfer, peerName) {
     const key = `${transfer.peer}\n${transfer.id}`;
+    if (peerName) this.names.set(key, peerName);
     let item = this.items.get(key);
     if (!item) {
       item = this.doc.createElement("li");
@@ -86,14 +79,19 @@ export class FilesView {
       /** @type {HTMLElement} */ (item.querySelector(`.file__${cls}`));
     item.dataset.state = transfer.state;
     part("name").textContent = transfer.name;
-    const who = format(transfer.direction === "in" ? t.fileFrom : t.fileTo, { name: peerName });
+    const who = format(transfer.direction === "in" ? t.fileFrom : t.fileTo, {
+      name: this.names.get(key) || t.fileSomeone,
+    });
     part("meta").textContent = `${who} · ${formatBytes(transfer.size, this.lang)}`;
     const bar = /** @type {HTMLProgressElement} */ (item.querySelector(".file__progress"));
     bar.max = transfer.size;
     bar.value = transfer.done;
     bar.setAttribute("aria-label", format(t.fileProgress, { name: transfer.name }));
     const limit = formatBytes(transfer.size, this.lang);
-    part("status").textContent = format(t.fileStates[transfer.state] || "", { size: limit });
+    const status = transfer.error
+      ? t.fileErrors[transfer.error] || t.fileStates.failed
+      : t.fileStates[transfer.state];
+    part("status").textContent = format(status || "", { size: limit });
     this.renderActions(part("actions"), transfer);
   }
 
@@ -139,6 +137,7 @@ export class FilesView {
   clear() {
     for (const url of this.urls.splice(0)) URL.revokeObjectURL(url);
     this.items.clear();
+    this.names.clear();
     this.list.replaceChildren();
     this.setNotice(null);
   }

@@ -9,7 +9,7 @@
  * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`,
  * `chat-send` ({text}), `invite`, `leave`, `end`, `kick` ({id}),
  * `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
- * `lower-hand` ({id}), `file-send` ({file}), `file-accept` / `file-decline` /
+ * `lower-hand` ({id}), `file-send` ({file, to}), `file-accept` / `file-decline` /
  * `file-cancel` ({peer, id}).
  * @module
  */
@@ -20,6 +20,7 @@ import { ChatPanel } from "./chat-panel.js";
 import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
 import { EndedView } from "./ended.js";
+import { FilePicker } from "./file-picker.js";
 import { FilesView } from "./files.js";
 import { GesturesView } from "./gestures.js";
 import { Grid, SELF } from "./grid.js";
@@ -65,8 +66,10 @@ export class CallUI extends EventTarget {
     this.controls = new Controls(doc, t, { host, canShare, lang });
     this.files = new FilesView(doc, t, {
       lang,
-      onSend: (file) => this.emit("file-send", { file }),
       onAnswer: (action, peer, id) => this.emit(`file-${action}`, { peer, id }),
+    });
+    this.filePicker = new FilePicker(doc, t, {
+      onSend: (file, to) => this.emit("file-send", { file, to }),
     });
     this.gestures = new GesturesView(doc, t, {
       grid: this.grid,
@@ -218,6 +221,7 @@ export class CallUI extends EventTarget {
     this.gestures.clear();
     this.links.close();
     this.files.clear();
+    this.filePicker.setOpen(false);
     this.grid.setInCall(false);
     this.grid.clear();
     this.incall.hidden = true;
