@@ -115,7 +115,7 @@ export class FileTransfers extends EventTarget {
   accept(peer, id) {
     const transfer = this.transfers.get(key(peer, id));
     if (transfer?.state !== "offered") return;
-    this.setState(transfer, "receiving");
+    this.changed(transfer, "receiving");
     this.post(peer, frameText("file-accept", id));
   }
 
@@ -127,7 +127,7 @@ export class FileTransfers extends EventTarget {
   decline(peer, id) {
     const transfer = this.transfers.get(key(peer, id));
     if (transfer?.state !== "offered") return;
-    this.setState(transfer, "declined");
+    this.changed(transfer, "declined");
     this.post(peer, frameText("file-decline", id));
   }
 
@@ -176,7 +176,7 @@ export class FileTransfers extends EventTarget {
       case "file-done":
         if (out?.state === "sending" && out.done === out.size) {
           this.files.delete(key(peer, out.id));
-          this.setState(out, "done");
+          this.changed(out, "done");
         }
         break;
       case "file-cancel":
@@ -277,7 +277,7 @@ export class FileTransfers extends EventTarget {
       type: transfer.mime || "application/octet-stream",
     });
     this.post(peer, frameText("file-done", transfer.id));
-    this.setState(transfer, "done");
+    this.changed(transfer, "done");
   }
 
   /**
@@ -301,7 +301,7 @@ export class FileTransfers extends EventTarget {
       queue = new SendQueue((next) => (next.state === "sending" ? this.stream(next) : undefined));
       this.queues.set(transfer.peer, queue);
     }
-    this.setState(transfer, "sending");
+    this.changed(transfer, "sending");
     queue.push(transfer);
   }
 
@@ -362,7 +362,7 @@ export class FileTransfers extends EventTarget {
     if (this.incoming.get(transfer.peer)?.transfer === transfer)
       this.incoming.delete(transfer.peer);
     transfer.error = error;
-    this.setState(transfer, state);
+    this.changed(transfer, state);
   }
 
   /**
@@ -388,20 +388,12 @@ export class FileTransfers extends EventTarget {
   }
 
   /**
-   * @private
+   * @private Report a transfer, in its new state if one is given.
    * @param {Transfer} transfer
-   * @param {TransferState} state
+   * @param {TransferState} [state]
    */
-  setState(transfer, state) {
-    transfer.state = state;
-    this.changed(transfer);
-  }
-
-  /**
-   * @private
-   * @param {Transfer} transfer
-   */
-  changed(transfer) {
+  changed(transfer, state) {
+    if (state) transfer.state = state;
     this.dispatchEvent(new CustomEvent("transfer", { detail: { transfer } }));
   }
 }
