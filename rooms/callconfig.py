@@ -171,6 +171,7 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "pairRetryLabel": _("Retry the connection to %(name)s"),
     # Files
     "files": _("Files"),
+    "filesHide": _("Hide the file list"),
     "fileSend": _("Send a file"),
     "fileSendTo": _("Send to"),
     "fileEveryone": _("Everyone"),

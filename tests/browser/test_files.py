@@ -82,6 +82,9 @@ def test_a_file_is_accepted_then_arrives_byte_identical_over_limit_refused_cance
     for entry in (incoming, outgoing):
         assert entry.locator("progress").evaluate("(bar) => bar.value") == len(data)
     assert sha(save(receiver, incoming)) == sha(data)
+    # The list can be hidden; it comes back when something new happens.
+    receiver.click("#files-close")
+    expect(receiver.locator("#files")).to_be_hidden()
 
     # Over the limit: refused on the spot, with the limit in the message.
     offer(sender, "big.bin", os.urandom(700_000))
@@ -95,6 +98,7 @@ def test_a_file_is_accepted_then_arrives_byte_identical_over_limit_refused_cance
     expect(sender.locator("#files-notice")).to_be_hidden()
     later = receiver.locator('.file[data-state="offered"]')
     expect(later.locator(".file__name")).to_have_text("later.txt")
+    expect(receiver.locator("#files")).to_be_visible()
     sender.locator('.file[data-state="waiting"] .file__cancel').click()
     cancelled = receiver.locator(".file", has_text="later.txt")
     expect(cancelled).to_have_attribute("data-state", "cancelled")

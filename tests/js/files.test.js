@@ -307,6 +307,21 @@ test("a file that ends short, or is cut off by the next one, fails as incomplete
   );
 });
 
+test("a repeated file-start keeps the bytes so far: what is done is whole", async () => {
+  const { b, bob } = link();
+  deliver(b, { type: "file-offer", id: "twice", name: "a", size: 4 });
+  bob.accept("alice", "twice");
+  deliver(b, { type: "file-start", id: "twice" });
+  deliver(b, new Uint8Array([1, 2]).buffer);
+  deliver(b, { type: "file-start", id: "twice" });
+  deliver(b, new Uint8Array([3, 4]).buffer);
+  deliver(b, { type: "file-end", id: "twice" });
+  const [incoming] = only(bob);
+  assert.equal(incoming.state, "done");
+  const blob = /** @type {Blob} */ (incoming.blob);
+  assert.deepEqual([...new Uint8Array(await blob.arrayBuffer())], [1, 2, 3, 4]);
+});
+
 test("a peer flooding offers is declined as busy once too many wait", () => {
   const { b, bob } = link();
   for (let i = 0; i <= MAX_WAITING_OFFERS; i += 1) {

@@ -193,8 +193,6 @@ export class FileTransfers extends EventTarget {
         if (this.incoming.get(peer)?.transfer === incoming) this.finish(peer);
         else this.reject(incoming, "incomplete");
         break;
-      default:
-        break;
     }
     if (!transfer && frame.type !== "file-offer") {
       console.warn(`meet: ignored a ${frame.type} for no transfer of ${peer}`);
@@ -237,7 +235,9 @@ export class FileTransfers extends EventTarget {
    */
   startIncoming(peer, transfer) {
     const previous = this.incoming.get(peer)?.transfer;
-    if (previous && previous !== transfer) this.reject(previous, "incomplete");
+    // A repeated start must not drop the bytes counted so far.
+    if (previous === transfer) return;
+    if (previous) this.reject(previous, "incomplete");
     this.incoming.set(peer, { transfer, parts: [] });
   }
 

@@ -7,7 +7,7 @@
  */
 
 import { format, formatBytes } from "../format.js";
-import { byId, message } from "./dom.js";
+import { byId, message, name } from "./dom.js";
 
 /** @typedef {import("../file-transfer.js").Transfer} Transfer */
 
@@ -30,6 +30,12 @@ export class FilesView {
     this.list = byId(doc, "files-list");
     this.notice = byId(doc, "files-notice");
     byId(doc, "files-title").textContent = t.files;
+    const close = byId(doc, "files-close");
+    name(close, t.filesHide);
+    // Hidden until something new happens to a transfer (progress alone does not count).
+    close.addEventListener("click", () => {
+      this.panel.hidden = true;
+    });
     /** @type {Map<string, HTMLElement>} */
     this.items = new Map();
     /** @type {Map<string, string>} who each transfer is with, kept once they left */
@@ -72,8 +78,8 @@ export class FilesView {
       item.querySelector(".file__status")?.before(bar);
       this.items.set(key, item);
       this.list.prepend(item);
-      this.panel.hidden = false;
     }
+    if (item.dataset.state !== transfer.state) this.panel.hidden = false;
     const t = this.t;
     const part = (/** @type {string} */ cls) =>
       /** @type {HTMLElement} */ (item.querySelector(`.file__${cls}`));
