@@ -376,6 +376,11 @@ if ICE_TRANSPORT_POLICY not in {"all", "relay"}:
 CALL_VIDEO = os.environ.get("CALL_VIDEO", "1280x720@30")
 # Outgoing video budget per sender in kbit/s, divided among the peers it sends to.
 CALL_VIDEO_BUDGET_KBPS = env_int("CALL_VIDEO_BUDGET_KBPS", 2500)
+# Largest file one can send in a call (bytes); files go peer to peer, never
+# through the server, and both ends enforce it.
+CALL_FILE_MAX_BYTES = env_int("CALL_FILE_MAX_BYTES", 100 * 1024 * 1024)
+if CALL_FILE_MAX_BYTES < 1:
+    raise ImproperlyConfigured("CALL_FILE_MAX_BYTES must be a positive number of bytes.")
 
 # --- Security ----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -45,6 +45,8 @@ export function sdpSessionId(sdp) {
  * - `stream`: `detail.stream` is the remote MediaStream (a new one after a rebuild).
  * - `channel-open`: the chat data channel opened.
  * - `channel-message`: `detail.data` is a string received on it.
+ * - `file-channel`: `detail.channel` is this connection's new "file" data
+ *   channel (files.js drives it; a rebuild makes a new one).
  * - `ice-error`: `detail` is `{errorCode, url, errorText}` from `icecandidateerror`.
  * - `negotiated`: a negotiation finished (senders exist now; re-apply encodings).
  */
@@ -92,6 +94,8 @@ export class Peer extends EventTarget {
     this.senders = { audio: null, video: null };
     /** @type {RTCDataChannel|null} */
     this.channel = null;
+    /** @type {RTCDataChannel|null} */
+    this.fileChannel = null;
     this.remoteStream = new MediaStream();
     this.pc = this.build(initiator);
   }
@@ -172,6 +176,10 @@ export class Peer extends EventTarget {
   openChannel() {
     const channel = this.pc.createDataChannel("chat", { negotiated: true, id: 0, ordered: true });
     this.channel = channel;
+    // Files get their own channel, so a large one never holds up chat.
+    const files = this.pc.createDataChannel("file", { negotiated: true, id: 1, ordered: true });
+    this.fileChannel = files;
+    this.dispatchEvent(new CustomEvent("file-channel", { detail: { channel: files } }));
     channel.addEventListener("open", () => {
       if (channel === this.channel) this.dispatchEvent(new Event("channel-open"));
     });
@@ -546,6 +554,7 @@ export class Peer extends EventTarget {
    */
   teardown(pc) {
     if (this.channel) this.channel.close();
+    if (this.fileChannel) this.fileChannel.close();
     pc.close();
   }
 

@@ -94,8 +94,9 @@ export class CallSession extends EventTarget {
    * @param {{videoKbps: number, perPeerMaxKbps: number}} options.budget
    * @param {string} options.name our display name until the server says otherwise
    * @param {boolean} options.host
+   * @param {import("./files.js").FileTransfers} [options.files] file sharing, if offered
    */
-  constructor({ signaling, chat, tracks, budget, name, host }) {
+  constructor({ signaling, chat, tracks, budget, name, host, files }) {
     super();
     this.signaling = signaling;
     this.chat = chat;
@@ -123,6 +124,7 @@ export class CallSession extends EventTarget {
       sendTo: (id, frame) => !!this.roster.get(id)?.pair.sendData(JSON.stringify(frame)),
     });
     this.gestures.addEventListener("hands", () => this.syncHands());
+    this.files = files || null;
     signaling.addEventListener("open", () => this.onOpen());
     signaling.addEventListener("reconnecting", (event) => {
       this.onReconnecting(/** @type {CustomEvent<{code: number}>} */ (event).detail.code);
@@ -459,6 +461,12 @@ export class CallSession extends EventTarget {
       }
       this.gestures.greet(participant.id);
     });
+    pair.addEventListener("file-channel", (event) => {
+      const { channel } = /** @type {CustomEvent<{channel: RTCDataChannel}>} */ (event).detail;
+      if (current()) this.files?.attach(participant.id, channel);
+    });
+    // The offering side made its channels in the pair's constructor, before this listener.
+    if (pair.fileChannel) this.files?.attach(participant.id, pair.fileChannel);
     pair.addEventListener("channel-message", (event) => {
       if (current())
         this.receiveData(
@@ -493,6 +501,7 @@ export class CallSession extends EventTarget {
     this.roster.delete(id);
     participant.pair.close();
     this.gestures.forget(id);
+    this.files?.detach(id);
     this.mesh.applyBudget();
     this.emit("participant-left", { participant, reason, announce });
   }
