@@ -6,6 +6,8 @@
  * @module
  */
 
+import { applyEncodingTo, withOpusOptions } from "./encoding.js";
+
 /**
  * How our pair with one peer is doing, as the tile shows it.
  * @typedef {"connecting"|"connected"|"reconnecting"|"failed"} PairState
@@ -298,7 +300,8 @@ export class Peer extends EventTarget {
     if (message.type === "offer" && gen !== null && gen <= this.remoteGen) return;
     const description = /** @type {RTCSessionDescriptionInit} */ ({
       type: message.type,
-      sdp: message.sdp,
+      // Ask our Opus encoder for in-band FEC and DTX (encoding.js).
+      sdp: typeof message.sdp === "string" ? withOpusOptions(message.sdp) : message.sdp,
     });
     if (description.type === "offer") {
       const session = sdpSessionId(description.sdp);
@@ -481,32 +484,7 @@ export class Peer extends EventTarget {
    * @returns {Promise<void>}
    */
   async applyVideoEncoding() {
-    const sender = this.senders.video;
-    if (!sender) return;
-    const wanted = this.videoEncoding();
-    const params = sender.getParameters();
-    if (!params.encodings || params.encodings.length === 0) return;
-    let changed = false;
-    for (const encoding of params.encodings) {
-      const fields = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (encoding));
-      for (const [key, value] of Object.entries(wanted)) {
-        if (value === undefined) {
-          if (key in fields) {
-            delete fields[key];
-            changed = true;
-          }
-        } else if (fields[key] !== value) {
-          fields[key] = value;
-          changed = true;
-        }
-      }
-    }
-    if (!changed) return;
-    try {
-      await sender.setParameters(params);
-    } catch (error) {
-      console.warn("meet: could not apply the video bitrate cap", error);
-    }
+    await applyEncodingTo(this.senders.video, this.videoEncoding());
   }
 
   /**

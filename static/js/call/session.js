@@ -21,6 +21,7 @@
  * @module
  */
 
+import { parseView, VIEW_FRAME } from "./encoding.js";
 import { Gestures, SELF } from "./gestures.js";
 import { Mesh } from "./mesh.js";
 import { ClientMessage, CloseCode, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
@@ -500,6 +501,7 @@ export class CallSession extends EventTarget {
     if (!participant) return;
     this.roster.delete(id);
     participant.pair.close();
+    this.mesh.forget(id);
     this.gestures.forget(id);
     this.files?.detach(id);
     this.mesh.applyBudget();
@@ -522,7 +524,10 @@ export class CallSession extends EventTarget {
     if (!frame || typeof frame !== "object") return;
     const sender = { id: participant.id, name: participant.name, host: participant.host };
     if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
-    else this.gestures.receive(frame, sender);
+    else if (frame.type === VIEW_FRAME) {
+      const view = parseView(frame);
+      if (view) this.mesh.setView(participant.id, view);
+    } else this.gestures.receive(frame, sender);
   }
 
   /** @private The hand queue changed: each tile's hand follows it. */
