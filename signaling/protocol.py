@@ -35,6 +35,9 @@ class CloseCode(IntEnum):
     TIMEOUT = 4408
     FULL = 4409
     ENDED = 4410
+    # A resume token that is not this user's, not this room's, expired, or
+    # whose seat is gone: nothing changed, join afresh.
+    RESUME_REFUSED = 4412
     TOO_LARGE = 4413
     LOCKED = 4423
     FLOOD = 4429
@@ -73,6 +76,10 @@ MAX_PEER_ID = 64
 MAX_SDP_MID = 32
 MAX_UFRAG = 256
 MAX_MLINE_INDEX = 63
+# Resume tokens are about 50 characters (signaling/resume.py).
+MAX_RESUME_TOKEN = 128
+# A negotiation generation is a counter per pair and direction.
+MAX_GEN = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,7 @@ class Limits:
     presence_ttl: float
     tick: float
     recheck_interval: float
+    resume_grace: float
     rate: float
     burst: int
     rate_strikes: int
@@ -104,6 +112,7 @@ class Limits:
             presence_ttl=conf["PRESENCE_TTL"],
             tick=conf["TICK"],
             recheck_interval=conf["RECHECK_INTERVAL"],
+            resume_grace=conf["RESUME_GRACE"],
             rate=conf["RATE"],
             burst=int(conf["BURST"]),
             rate_strikes=int(conf["RATE_STRIKES"]),
@@ -220,7 +229,8 @@ def _join(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     state = dict(DEFAULT_STATE)
     if frame.get("state") is not None:
         state.update(_state(frame["state"], "state"))
-    return {"name": name or None, "state": state}
+    resume = _optional_text(frame, "resume", "resume", MAX_RESUME_TOKEN)
+    return {"name": name or None, "state": state, "resume": resume or None}
 
 
 def _description(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
@@ -230,7 +240,10 @@ def _description(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     sdp = _text(frame["sdp"], "sdp", limits.max_sdp)
     if not sdp:
         raise _invalid("sdp", "must not be empty")
-    return {"to": to, "sdp": sdp}
+    gen = frame.get("gen")
+    if gen is not None and (type(gen) is not int or not 0 <= gen <= MAX_GEN):
+        raise _invalid("gen", f"must be an integer 0–{MAX_GEN}")
+    return {"to": to, "sdp": sdp, "gen": gen}
 
 
 def _candidate(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
@@ -343,4 +356,6 @@ def relay_frame(kind: str, sender: str, fields: dict[str, Any]) -> str:
     known fields, with ``from`` stamped by the server."""
     if kind == "candidate":
         return encode({"type": kind, "from": sender, "candidate": fields["candidate"]})
+    if fields.get("gen") is not None:
+        return encode({"type": kind, "from": sender, "sdp": fields["sdp"], "gen": fields["gen"]})
     return encode({"type": kind, "from": sender, "sdp": fields["sdp"]})

@@ -11,6 +11,8 @@ export const ServerMessage = Object.freeze({
   PEER_JOINED: "peer-joined",
   PEER_LEFT: "peer-left",
   PEER_STATE: "peer-state",
+  PEER_RESUMED: "peer-resumed",
+  RESUME_TOKEN: "resume-token",
   OFFER: "offer",
   ANSWER: "answer",
   CANDIDATE: "candidate",
@@ -54,6 +56,7 @@ export const CloseCode = Object.freeze({
   TIMEOUT: 4408,
   FULL: 4409,
   ENDED: 4410,
+  RESUME_REFUSED: 4412,
   TOO_LARGE: 4413,
   LOCKED: 4423,
   FLOOD: 4429,
@@ -70,7 +73,8 @@ export const LeaveReason = Object.freeze({
 
 /**
  * Close codes after which reconnecting can help: the server went away,
- * restarted or timed an idle socket out. Everything else is final.
+ * restarted or timed an idle socket out, or refused a resume token (the
+ * next attempt joins afresh). Everything else is final.
  */
 /** @type {Set<number>} */
 const RECONNECT = new Set([
@@ -82,6 +86,7 @@ const RECONNECT = new Set([
   CloseCode.TRY_AGAIN_LATER,
   CloseCode.BAD_GATEWAY,
   CloseCode.TIMEOUT,
+  CloseCode.RESUME_REFUSED,
 ]);
 
 /**

@@ -76,6 +76,8 @@ function leaveCall(ui) {
   ui.settings.close();
   ui.gestures.clear();
   ui.links.close();
+  ui.files.clear();
+  ui.filePicker.setOpen(false);
   ui.grid.setInCall(false);
   ui.grid.clear();
   ui.incall.hidden = true;
