@@ -89,19 +89,10 @@ export class CallUI extends EventTarget {
       }
     });
     this.ended = new EndedView(doc, t);
-    this.levels = [byId(doc, "mic-level"), byId(doc, "settings-mic-level")];
     /** Where "Sign in" goes (set by main from the configuration). */
     this.loginUrl = "";
-    /** @type {MediaState & {micAvailable: boolean}} */
-    this.controlState = {
-      muted: false,
-      camera: true,
-      screen: false,
-      hand: false,
-      micAvailable: true,
-    };
     bindIntents(this);
-    this.renderControls();
+    this.renderControls({});
   }
 
   /**
@@ -118,13 +109,16 @@ export class CallUI extends EventTarget {
     this.chat.setOpen(!this.chat.isOpen);
     if (this.chat.isOpen) this.controls.setUnread(0);
     this.root.dataset.chat = this.chat.isOpen ? "open" : "closed";
-    this.renderControls();
+    this.renderControls({});
   }
 
-  /** @private */
-  renderControls() {
-    this.controls.set({ ...this.controlState, chat: this.chat.isOpen });
-    this.settings.setCamera(this.controlState.camera);
+  /**
+   * @private
+   * @param {Partial<import("./controls.js").ControlState>} changes
+   */
+  renderControls(changes) {
+    this.controls.update({ ...changes, chat: this.chat.isOpen });
+    this.settings.setCamera(this.controls.state.camera);
   }
 
   /**
@@ -149,8 +143,7 @@ export class CallUI extends EventTarget {
    */
   renderSelf(state) {
     this.grid.update(SELF, { state });
-    Object.assign(this.controlState, state);
-    this.renderControls();
+    this.renderControls(state);
   }
 
   // --- What main.js tells the page directly --------------------------------------
@@ -177,8 +170,7 @@ export class CallUI extends EventTarget {
    * @param {boolean} available
    */
   setMicAvailable(available) {
-    this.controlState.micAvailable = available;
-    this.renderControls();
+    this.renderControls({ micAvailable: available });
   }
 
   /**
@@ -186,8 +178,8 @@ export class CallUI extends EventTarget {
    * @param {number} level
    */
   setLevel(level) {
-    const transform = `scaleX(${level.toFixed(3)})`;
-    for (const bar of this.levels) bar.style.transform = transform;
+    this.prejoin.setLevel(level);
+    this.settings.setLevel(level);
   }
 
   /**

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { byId, find, message, pressed } from "./dom.js";
+import { byId, find, message, meter, pressed } from "./dom.js";
 
 export class PrejoinView {
   /**
@@ -59,6 +59,14 @@ export class PrejoinView {
   setShown(shown) {
     this.section.hidden = !shown;
     this.video.srcObject = shown ? this.stream : null;
+  }
+
+  /**
+   * The microphone level meter (0–1).
+   * @param {number} level
+   */
+  setLevel(level) {
+    meter(this.level, level);
   }
 
   /**
