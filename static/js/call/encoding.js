@@ -136,40 +136,6 @@ export function withOpusOptions(sdp) {
 }
 
 /**
- * Set `wanted` on every encoding of `sender` (a key whose value is
- * undefined is removed); calls `setParameters` only when something changes.
- * @param {RTCRtpSender|null|undefined} sender
- * @param {RTCRtpEncodingParameters} wanted
- * @returns {Promise<void>}
- */
-export async function applyEncodingTo(sender, wanted) {
-  if (!sender) return;
-  const params = sender.getParameters();
-  if (!params.encodings || params.encodings.length === 0) return;
-  let changed = false;
-  for (const encoding of params.encodings) {
-    const fields = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (encoding));
-    for (const [key, value] of Object.entries(wanted)) {
-      if (value === undefined) {
-        if (key in fields) {
-          delete fields[key];
-          changed = true;
-        }
-      } else if (fields[key] !== value) {
-        fields[key] = value;
-        changed = true;
-      }
-    }
-  }
-  if (!changed) return;
-  try {
-    await sender.setParameters(params);
-  } catch (error) {
-    console.warn("meet: could not apply an encoding", error);
-  }
-}
-
-/**
  * The receiving side: tells each peer how high its video is on our screen
  * (`view` frames on the pair's channel) and whether its copy reaches us
  * lossy. Sent again only when that changes, or when the pair is rebuilt (a

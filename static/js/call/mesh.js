@@ -6,8 +6,9 @@
  * @module
  */
 
-import { applyEncodingTo, audioEncoding, planEncodings } from "./encoding.js";
+import { audioEncoding, planEncodings } from "./encoding.js";
 import { Peer } from "./peer.js";
+import { applyEncoding } from "./senders.js";
 /** Ask for fresh TURN credentials this long before they expire (s). */
 const ICE_REFRESH_MARGIN_S = 300;
 
@@ -120,7 +121,8 @@ export class Mesh {
     });
     const apply = () => {
       peer.applyVideoEncoding();
-      applyEncodingTo(peer.senders.audio, audioEncoding());
+      const audio = peer.senders.audio;
+      if (audio) applyEncoding(audio, audioEncoding());
     };
     peer.addEventListener("negotiated", apply);
     peer.addEventListener("state", (event) => {
