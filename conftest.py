@@ -35,13 +35,24 @@ def redis_server(artifacts_dir: Path):
         yield server
 
 
+# signaling.presence.RedisPresence's default prefix + ":epoch".
+EPOCH_KEY = "meet:presence:epoch"
+
+
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
-    """The private Redis, emptied before each test."""
+    """The private Redis, emptied before each test, all but presence's epoch:
+    server processes shared by several tests (tests/multiprocess) would take
+    a missing epoch for a Redis that lost its data and, racing the next
+    test, put back seats its sockets were just giving up
+    (signaling/recovery.py)."""
     import redis
 
     client = redis.Redis.from_url(redis_server.url)
+    epoch = client.get(EPOCH_KEY)
     client.flushall()
+    if epoch is not None:
+        client.set(EPOCH_KEY, epoch)
     client.close()
     return redis_server.url
 

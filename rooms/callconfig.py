@@ -260,6 +260,12 @@ STRINGS.update(
         "linkWeak": _("Weak"),
         "linkBad": _("Bad"),
         "linkMeasuring": _("Measuring…"),
+        # A direction that should flow and does not (static/js/call/silence.js).
+        "linkSilent": _("No %(what)s — repairing"),
+        "linkMissing": _("They get no %(what)s from you"),
+        "silentAudio": _("sound"),
+        "silentVideo": _("video"),
+        "silentBoth": _("sound or video"),
         "linkBadgeLabel": _("Connection with %(name)s: %(grade)s. Show details"),
         "linkDetailsTitle": _("Connection with %(name)s"),
         "linkDetailsClose": _("Close connection details"),

@@ -7,6 +7,7 @@
  */
 
 import { gradeLink, linkFigures, readStats } from "./health.js";
+import { Silences } from "./silence.js";
 import { SpeakerDetector } from "./speaker.js";
 
 /** @typedef {import("./session.js").CallSession} CallSession */
@@ -17,7 +18,11 @@ import { SpeakerDetector } from "./speaker.js";
 
 /**
  * What `participant.link` holds once its pair is measured.
- * @typedef {{grade: Grade|null, figures: LinkFigures}} LinkHealth
+ * `silent`: what should come from them and does not; `repair`: the step
+ * under way for it (silence.js).
+ * @typedef {{grade: Grade|null, figures: LinkFigures,
+ *   silent?: import("./silence.js").Kind[],
+ *   repair?: import("./silence.js").RepairStep|null}} LinkHealth
  */
 
 /** How often each pair is sampled (ms). */
@@ -51,6 +56,11 @@ export class LinkMonitor extends EventTarget {
     this.interval = interval;
     this.now = now;
     this.speakers = speakers;
+    /** Silent directions and their repair. */
+    this.silences = new Silences();
+    session.addEventListener("participant-left", (event) => {
+      this.silences.forget(/** @type {CustomEvent} */ (event).detail.participant.id);
+    });
     /** @type {string|null} */
     this.speaker = null;
     /** The last snapshot of each connection (a rebuilt pair starts afresh). */
@@ -126,9 +136,17 @@ export class LinkMonitor extends EventTarget {
     this.previous.set(pc, snapshot);
     const figures = linkFigures(previous, snapshot);
     const { state } = participant;
-    const grade = previous ? gradeLink(figures, { video: state.camera || state.screen }) : null;
+    const { silent, repair } = this.silences.sample(
+      participant.id,
+      participant.pair,
+      snapshot,
+      state,
+      this.now(),
+    );
+    let grade = previous ? gradeLink(figures, { video: state.camera || state.screen }) : null;
+    if (silent.length > 0) grade = "bad";
     levels.set(participant.id, state.muted ? null : figures.audioLevel);
-    this.setLink(participant, { grade, figures });
+    this.setLink(participant, { grade, figures, silent, repair });
     return figures.sentLevel;
   }
 

@@ -10,6 +10,7 @@
 
 import { parseView, VIEW_FRAME } from "./encoding.js";
 import { LeaveReason } from "./protocol.js";
+import { parseReceiving } from "./silence.js";
 
 /** @typedef {import("./peer.js").Peer} Peer */
 /** @typedef {import("./mesh.js").Mesh} Mesh */
@@ -34,6 +35,8 @@ import { LeaveReason } from "./protocol.js";
  * @property {Peer} pair our connection to them
  * @property {MediaStream|null} stream what they send us, once it arrived
  * @property {boolean} joinedAfterUs they came after us (they get our chat history)
+ * @property {import("./silence.js").Kind[]} [missing] what they say they do not
+ *   receive from us (their `receiving` frame; silence.js)
  */
 
 /**
@@ -260,6 +263,11 @@ export class Roster extends Map {
     }
     if (!frame || typeof frame !== "object") return;
     const sender = { id: participant.id, name: participant.name, host: participant.host };
+    const missing = parseReceiving(frame);
+    if (missing) {
+      participant.missing = missing;
+      return;
+    }
     if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
     else if (frame.type === VIEW_FRAME) {
       const view = parseView(frame);

@@ -89,12 +89,30 @@ export class LinkView {
       badge.addEventListener("click", () => this.open(participant.id));
     }
     if (link) {
-      const grade = link.grade ? this.t[GRADE_KEYS[link.grade]] : this.t.linkMeasuring;
+      let grade = link.grade ? this.t[GRADE_KEYS[link.grade]] : this.t.linkMeasuring;
+      // A silent direction says what is missing, and that it is being repaired.
+      const silent = link.silent ?? [];
+      const missing = participant.missing ?? [];
+      if (silent.length > 0) grade = format(this.t.linkSilent, { what: this.kinds(silent) });
+      else if (missing.length > 0) {
+        grade = format(this.t.linkMissing, { what: this.kinds(missing) });
+      }
       badge.dataset.grade = link.grade || "measuring";
+      badge.dataset.silent = silent.join(" ");
+      badge.dataset.missing = missing.join(" ");
       find(badge, ".tile__link-text").textContent = grade;
       name(badge, format(this.t.linkBadgeLabel, { name: participant.name, grade }));
     }
     if (this.shown === participant.id) this.fill(participant);
+  }
+
+  /**
+   * @private "sound", "video" or both, translated.
+   * @param {string[]} kinds
+   */
+  kinds(kinds) {
+    if (kinds.length > 1) return this.t.silentBoth;
+    return kinds[0] === "audio" ? this.t.silentAudio : this.t.silentVideo;
   }
 
   /**
