@@ -6,19 +6,33 @@ small thread pool of their own (``read``), so a join storm is not queued
 behind asgiref's single database thread; writes keep to that thread
 (``database_sync_to_async``).
 
-Each function closes its database connection itself before returning
-(``CONN_MAX_AGE`` is 0, docs/deployment.md). Channels'
-``database_sync_to_async`` closes old connections in the worker thread's own
-context, but asgiref runs the function in a copy of the *calling task's*
-context and Django keeps connections per context, so that cleanup never sees
-the connection the function opened: every long-lived socket would pin a
-database connection. Closing from inside the call's context does.
+**Reader threads keep their connection.** Opening one (for SQLite: the file,
+its pragmas and Django's functions; for PostgreSQL a server process, or a
+round trip to the pooler) was about a quarter of what a connect + join cost.
+Each reader thread keeps one per database for up to ``READER_CONNECTION_AGE``
+seconds: at most ``READ_THREADS`` per process, however many sockets are
+open. Django's own rules retire it earlier (an error on it, or
+``CONN_HEALTH_CHECKS``), and a check that fails on a kept connection (the
+server restarted, a pooler dropped it) runs once more on a fresh one.
+``close_reader_connections`` closes them all (tests before the test database
+is dropped).
+
+**Everything else closes its connection itself** before returning
+(``CONN_MAX_AGE`` is 0, docs/deployment.md): the writes, and a check called
+outside a reader thread. Channels' ``database_sync_to_async`` closes old
+connections in the worker thread's own context, but asgiref runs the
+function in a copy of the *calling task's* context and Django keeps
+connections per context, so that cleanup never sees the connection the
+function opened: every long-lived socket would pin a database connection.
+Closing from inside the call's context does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
@@ -26,7 +40,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
@@ -50,7 +64,20 @@ R = TypeVar("R")
 # Read-only checks are short; a few threads keep a join storm moving without
 # opening more database connections than a pool in front of it would allow.
 READ_THREADS = 4
-_readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="signaling-read")
+# How long a reader thread keeps its database connection (seconds).
+READER_CONNECTION_AGE = 300.0
+
+_reader = threading.local()
+
+
+def _mark_reader() -> None:
+    _reader.active = True
+    _reader.kept = {}
+
+
+_readers = ThreadPoolExecutor(
+    max_workers=READ_THREADS, thread_name_prefix="signaling-read", initializer=_mark_reader
+)
 
 
 async def read(function: Callable[..., R], /, **kwargs: Any) -> R:
@@ -82,7 +109,75 @@ def closes_connections(function: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@closes_connections
+def reads(function: Callable[P, R]) -> Callable[P, R]:
+    """A read-only check: on a reader thread it uses (and keeps) the thread's
+    connection; anywhere else it closes what it opened (``closes_connections``)."""
+    closing = closes_connections(function)
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not getattr(_reader, "active", False):
+            return closing(*args, **kwargs)
+        close_old_connections()  # Django's rules: errors, health checks, close_at
+        reused = _has_open_connection()
+        try:
+            return function(*args, **kwargs)
+        except DatabaseError:
+            if not reused:
+                raise
+            # A kept connection can go stale (a restarted server, a pooler's
+            # timeout): once more on a fresh one. Read-only, so safe to repeat.
+            _close_reader_connections()
+            return function(*args, **kwargs)
+        finally:
+            _keep_reader_connections()
+
+    return wrapper
+
+
+def _has_open_connection() -> bool:
+    return any(conn.connection is not None for conn in connections.all(initialized_only=True))
+
+
+def _keep_reader_connections() -> None:
+    """After a check: give a connection opened by it ``READER_CONNECTION_AGE``
+    (Django set its end at ``CONN_MAX_AGE``), and close one left unusable."""
+    kept: dict[str, Any] = _reader.kept
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            kept.pop(conn.alias, None)
+            continue
+        if conn.in_atomic_block or conn.errors_occurred:
+            conn.close()
+            kept.pop(conn.alias, None)
+            continue
+        if kept.get(conn.alias) is not conn.connection:
+            kept[conn.alias] = conn.connection
+            if conn.close_at is not None:
+                conn.close_at = max(conn.close_at, time.monotonic() + READER_CONNECTION_AGE)
+
+
+def _close_reader_connections() -> None:
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+    _reader.kept.clear()
+
+
+def close_reader_connections(timeout: float = 10.0) -> None:
+    """Close every reader thread's connections (from outside the pool): one
+    task per thread, each held at a barrier until all have run, so that no
+    thread runs two of them."""
+    barrier = threading.Barrier(READ_THREADS, timeout=timeout)
+
+    def close_mine() -> None:
+        _close_reader_connections()
+        barrier.wait()
+
+    for future in [_readers.submit(close_mine) for _ in range(READ_THREADS)]:
+        future.result(timeout=timeout)
+
+
+@reads
 def admit(*, session_key: str, slug: str | None) -> Admission:
     """Who the session authenticates and what they may do in the room ``slug``.
 
@@ -162,7 +257,7 @@ def _authenticated(user: User | None, backend_path: str, session_hash: str) -> U
     return user
 
 
-@closes_connections
+@reads
 def join_check(*, slug: str, user: User) -> JoinGrant:
     """``rooms.selectors.call_join_check``; raises ``JoinRefused``."""
     return selectors.call_join_check(slug=slug, user=user)
@@ -184,7 +279,7 @@ class Recheck(NamedTuple):
     slug: str
 
 
-@closes_connections
+@reads
 def recheck(*, session_key: str, user_id: int, slug: str) -> tuple[CloseCode | None, bool]:
     """Is this connection still allowed in the call? Returns (close code or
     ``None``, is host). Locking does not remove people already in a room, so a
@@ -192,7 +287,7 @@ def recheck(*, session_key: str, user_id: int, slug: str) -> tuple[CloseCode | N
     return _recheck(Recheck(session_key, user_id, slug))
 
 
-@closes_connections
+@reads
 def recheck_many(*, checks: Sequence[Recheck]) -> list[tuple[CloseCode | None, bool]]:
     """``recheck`` for many connections at once (the periodic sweep), on one
     database connection."""
@@ -215,7 +310,7 @@ def _recheck(check: Recheck) -> tuple[CloseCode | None, bool]:
     return None, grant.is_host
 
 
-@closes_connections
+@reads
 def is_host(*, room_id: int, user_id: int) -> bool:
     return Membership.objects.filter(
         room_id=room_id, user_id=user_id, role=Membership.Role.HOST

@@ -1,0 +1,100 @@
+"""The consumer's database checks (signaling.access): their answers are in
+test_consumers.py; here, which database connections they use."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from signaling import access
+
+from .conftest import World, in_thread
+
+
+@pytest.fixture
+def opened(monkeypatch) -> list[object]:
+    """Every database connection opened from now on (any thread)."""
+    made: list[object] = []
+    original = BaseDatabaseWrapper.connect
+
+    def connect(self: BaseDatabaseWrapper) -> None:
+        original(self)
+        made.append(self.connection)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "connect", connect)
+    return made
+
+
+def reader_connections() -> list[object]:
+    """The connection each reader thread holds now (None: none)."""
+    return [future.result() for future in _on_every_reader(lambda: connection.connection)]
+
+
+def _on_every_reader(function):
+    import threading
+
+    barrier = threading.Barrier(access.READ_THREADS, timeout=5)
+
+    def run():
+        try:
+            return function()
+        finally:
+            barrier.wait()
+
+    return [access._readers.submit(run) for _ in range(access.READ_THREADS)]
+
+
+async def test_reader_threads_keep_one_connection_each_across_checks(world: World, opened):
+    for _ in range(3 * access.READ_THREADS):
+        assert await access.read(access.is_host, room_id=world.room.pk, user_id=world.host.pk)
+        admission = await access.read(access.admit, session_key=world.alex.session, slug=world.slug)
+        assert admission.user.pk == world.alex.pk
+    assert 1 <= len(opened) <= access.READ_THREADS
+    held = [c for c in reader_connections() if c is not None]
+    assert set(map(id, held)) == set(map(id, opened))
+
+
+async def test_a_kept_connection_that_went_stale_is_replaced_and_the_check_answers(
+    world: World, opened
+):
+    await access.read(access.is_host, room_id=world.room.pk, user_id=world.host.pk)
+    # Every reader's connection dies under Django's feet (a restarted server).
+    for future in _on_every_reader(lambda: connection.connection and connection.connection.close()):
+        future.result()
+    before = len(opened)
+    assert await access.read(access.is_host, room_id=world.room.pk, user_id=world.host.pk)
+    assert not await access.read(access.is_host, room_id=world.room.pk, user_id=world.alex.pk)
+    assert len(opened) > before
+
+
+async def test_a_kept_connection_is_retired_after_its_age(world: World, opened, monkeypatch):
+    await access.read(access.is_host, room_id=world.room.pk, user_id=world.host.pk)
+    first = [c for c in reader_connections() if c is not None]
+    assert first
+    monkeypatch.setattr(access, "READER_CONNECTION_AGE", 0.0)
+    # Connections kept under the old age keep it; age them as if it had passed.
+    for future in _on_every_reader(lambda: setattr(connection, "close_at", 0.0)):
+        future.result()
+    for _ in range(3 * access.READ_THREADS):
+        await access.read(access.is_host, room_id=world.room.pk, user_id=world.host.pk)
+    now = {id(c) for c in reader_connections() if c is not None}
+    assert not now & set(map(id, first))
+
+
+async def test_close_reader_connections_closes_every_one(world: World):
+    for _ in range(2 * access.READ_THREADS):
+        await access.read(access.is_host, room_id=world.room.pk, user_id=world.host.pk)
+    assert any(reader_connections())
+    access.close_reader_connections()
+    assert reader_connections() == [None] * access.READ_THREADS
+
+
+async def test_a_check_outside_the_reader_threads_closes_its_connection(world: World):
+    def check_and_look() -> tuple[bool, object]:
+        answer = access.is_host(room_id=world.room.pk, user_id=world.host.pk)
+        return answer, connections["default"].connection
+
+    answer, left_open = await in_thread(check_and_look)
+    assert answer is True
+    assert left_open is None
