@@ -48,6 +48,7 @@ from rooms import selectors, services
 from rooms.models import Membership, Room
 from rooms.selectors import JoinGrant, JoinRefused
 
+from .membership import membership_of
 from .protocol import CloseCode
 
 # Why a room refuses someone, as the close code the browser sees.
@@ -194,11 +195,7 @@ def admit(*, session_key: str, slug: str | None) -> Admission:
         if _authenticated(_load_user(user_id), backend_path, session_hash) is None:
             raise NotSignedIn
         raise JoinRefused(JoinRefused.NOT_FOUND)
-    membership = (
-        Membership.objects.filter(room__slug=slug, user_id=user_id)
-        .select_related("room", "user")
-        .first()
-    )
+    membership = membership_of(slug, user_id)
     if membership is None:
         if _authenticated(_load_user(user_id), backend_path, session_hash) is None:
             raise NotSignedIn

@@ -98,3 +98,40 @@ async def test_a_check_outside_the_reader_threads_closes_its_connection(world: W
     answer, left_open = await in_thread(check_and_look)
     assert answer is True
     assert left_open is None
+
+
+# --- The admission's query (signaling.membership) ----------------------------------
+
+
+def _values(instance) -> dict[str, object]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("locked_and_ended", [False, True])
+def test_the_prepared_membership_query_loads_what_the_orm_loads(
+    world: World, locked_and_ended: bool, django_assert_num_queries
+):
+    from django.utils import timezone
+
+    from rooms.models import Membership, Room
+    from signaling.membership import membership_of
+
+    if locked_and_ended:
+        Room.objects.filter(pk=world.room.pk).update(is_locked=True, ended_at=timezone.now())
+    orm = Membership.objects.select_related("room", "user").get(
+        room__slug=world.slug, user_id=world.alex.pk
+    )
+    with django_assert_num_queries(1):
+        prepared = membership_of(world.slug, world.alex.pk)
+        assert prepared is not None
+        # The room and the user come with it, as select_related loads them.
+        room, user = prepared.room, prepared.user
+    assert _values(prepared) == _values(orm)
+    assert _values(room) == _values(orm.room)
+    assert _values(user) == _values(orm.user)
+    assert type(room.is_locked) is bool
+    assert room.is_locked is locked_and_ended
+    assert prepared._state.adding is False
+    assert prepared._state.db == "default"
+    assert membership_of(world.slug, world.eve.pk) is None
+    assert membership_of("no-such-room", world.alex.pk) is None
