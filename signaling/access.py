@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from importlib import import_module
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -48,6 +47,7 @@ from rooms import selectors, services
 from rooms.models import Membership, Room
 from rooms.selectors import JoinGrant, JoinRefused
 
+from . import sessionread
 from .membership import membership_of
 from .protocol import CloseCode
 
@@ -208,7 +208,7 @@ def admit(*, session_key: str, slug: str | None) -> Admission:
     return Admission(user, selectors.call_join_grant(membership=membership, user=user))
 
 
-CACHED_DB = "django.contrib.sessions.backends.cached_db"
+CACHED_DB = sessionread.CACHED_DB
 
 
 def _session_claim(session_key: str, *, fresh: bool = False) -> tuple[Any, str, str] | None:
@@ -218,8 +218,8 @@ def _session_claim(session_key: str, *, fresh: bool = False) -> tuple[Any, str, 
     there (not through the session store) is noticed too."""
     engine = settings.SESSION_ENGINE
     if fresh and engine == CACHED_DB:
-        engine = "django.contrib.sessions.backends.db"
-    store = import_module(engine).SessionStore(session_key)
+        engine = sessionread.DB
+    store = sessionread.store_class(engine)(session_key)
     try:
         user_id = User._meta.pk.to_python(store[SESSION_KEY])
         backend_path = store[BACKEND_SESSION_KEY]

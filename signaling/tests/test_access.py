@@ -135,3 +135,43 @@ def test_the_prepared_membership_query_loads_what_the_orm_loads(
     assert prepared._state.db == "default"
     assert membership_of(world.slug, world.eve.pk) is None
     assert membership_of("no-such-room", world.alex.pk) is None
+
+
+# --- The session read (signaling.sessionread) --------------------------------------------
+
+
+def test_the_prepared_session_read_loads_what_djangos_store_loads(
+    world: World, django_assert_num_queries
+):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.cache import cache
+
+    from signaling import sessionread
+
+    stock = SessionStore(world.alex.session).load()
+    assert stock  # a signed-in session
+    assert sessionread.DbStore(world.alex.session).load() == stock
+    cache.clear()
+    with django_assert_num_queries(1):
+        assert sessionread.CachedDbStore(world.alex.session).load() == stock
+    # Cached as Django's cached_db store caches it: the next read is free.
+    with django_assert_num_queries(0):
+        assert sessionread.CachedDbStore(world.alex.session).load() == stock
+
+
+@pytest.mark.parametrize("key", ["expired", "unknown"])
+def test_an_expired_or_unknown_session_reads_as_empty(world: World, key: str):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from signaling import sessionread
+
+    session_key = world.alex.session if key == "expired" else "x" * 32
+    Session.objects.filter(pk=world.alex.session).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    store = sessionread.DbStore(session_key)
+    assert store.load() == {}
+    assert store.session_key is None
