@@ -187,8 +187,15 @@ def admit(*, session_key: str, slug: str | None) -> Admission:
     user. Raises ``NotSignedIn``, then ``JoinRefused``, in the order of
     docs/protocol.md ("Connecting").
     """
-    claim = _session_claim(session_key)
-    if claim is None:
+    return _admission(session_key, slug)
+
+
+def _admission(
+    session_key: str, slug: str | None, *, fresh: bool = False, user_id: Any = None
+) -> Admission:
+    """``admit``; given ``user_id``, a session of another user is not signed in."""
+    claim = _session_claim(session_key, fresh=fresh)
+    if claim is None or (user_id is not None and claim[0] != user_id):
         raise NotSignedIn
     user_id, backend_path, session_hash = claim
     if slug is None:  # a code that cannot name a room: no room query
@@ -260,16 +267,6 @@ def join_check(*, slug: str, user: User) -> JoinGrant:
     return selectors.call_join_check(slug=slug, user=user)
 
 
-def session_user(session_key: str) -> User | None:
-    """The active user a stored session still authenticates, or ``None``
-    (read from the database, not the session cache)."""
-    claim = _session_claim(session_key, fresh=True)
-    if claim is None:
-        return None
-    user_id, backend_path, session_hash = claim
-    return _authenticated(_load_user(user_id), backend_path, session_hash)
-
-
 class Recheck(NamedTuple):
     session_key: str
     user_id: int
@@ -292,11 +289,12 @@ def recheck_many(*, checks: Sequence[Recheck]) -> list[tuple[CloseCode | None, b
 
 
 def _recheck(check: Recheck) -> tuple[CloseCode | None, bool]:
-    user = session_user(check.session_key)
-    if user is None or user.pk != check.user_id:
-        return CloseCode.NOT_SIGNED_IN, False
+    """The admission again, with the session read from the database: two
+    queries when the answer is yes."""
     try:
-        grant = selectors.call_join_check(slug=check.slug, user=user)
+        _user, grant = _admission(check.session_key, check.slug, fresh=True, user_id=check.user_id)
+    except NotSignedIn:
+        return CloseCode.NOT_SIGNED_IN, False
     except JoinRefused as refused:
         if refused.reason == JoinRefused.LOCKED:
             return None, False
