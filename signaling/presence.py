@@ -195,6 +195,11 @@ class Presence(ABC):
         """``count`` for synchronous code (the admin and room pages)."""
 
     @abstractmethod
+    def entries_sync(self, room_id: int) -> list[Entry]:
+        """The room's unexpired entries in join order, for synchronous code
+        (the admin's live view)."""
+
+    @abstractmethod
     async def epoch(self) -> str:
         """A value that changes only when presence lost everything (a Redis
         restarted empty); the first call after such a loss sets a new one."""
@@ -320,6 +325,12 @@ class MemoryPresence(Presence):
             if live:
                 counts[room_id] = live
         return counts
+
+    def entries_sync(self, room_id: int) -> list[Entry]:
+        now = time.monotonic()
+        # One copying step, as in count_sync: the event loop may be changing it.
+        slots = list(self._rooms.get(room_id, {}).values())
+        return sorted((entry for entry, expires in slots if expires > now), key=lambda e: e.seq)
 
     async def epoch(self) -> str:
         return "memory"  # this process's memory is never lost while it runs
@@ -675,6 +686,20 @@ class RedisPresence(Presence):
                 script(keys=self.keys(room_id)[1:2], client=pipe)
             results = pipe.execute()
         return {room_id: int(n) for room_id, n in zip(ids, results, strict=True) if int(n)}
+
+    def entries_sync(self, room_id: int) -> list[Entry]:
+        if self._sync is None:
+            self._sync = self.config.sync_client(decode_responses=True)
+        peers, expiry, _seen = self.keys(room_id)
+        seconds, micros = self._sync.time()  # Redis's clock, as the scripts use
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        with self._sync.pipeline(transaction=True) as pipe:
+            pipe.hgetall(peers)
+            pipe.zrangebyscore(expiry, f"({now_ms}", "+inf")
+            raw, live = pipe.execute()
+        alive = set(live)
+        entries = (Entry.from_json(text) for peer, text in raw.items() if peer in alive)
+        return sorted(entries, key=lambda e: e.seq)
 
     async def epoch(self) -> str:
         return str(

@@ -14,6 +14,7 @@
 import { Chat } from "./chat.js";
 import { FileTransfers } from "./files.js";
 import { format, formatBytes } from "./format.js";
+import { LinkReporter } from "./link-report.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
 import { loadPrefs, savePrefs } from "./prefs.js";
@@ -54,6 +55,7 @@ const session = new CallSession({
 });
 ui.follow(session);
 ui.followLinks(new LinkMonitor({ session }));
+new LinkReporter({ session, signaling });
 const selfStream = new MediaStream();
 
 // --- Local media and devices ----------------------------------------------------

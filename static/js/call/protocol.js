@@ -33,6 +33,7 @@ export const ClientMessage = Object.freeze({
   KICK: "kick",
   END: "end",
   LEAVE: "leave",
+  LINKS: "links",
 });
 
 /** WebSocket close codes ("Close codes" in docs/protocol.md). */
