@@ -6,27 +6,40 @@ small thread pool of their own (``read``), so a join storm is not queued
 behind asgiref's single database thread; writes keep to that thread
 (``database_sync_to_async``).
 
-Each function closes its database connection itself before returning
-(``CONN_MAX_AGE`` is 0, docs/deployment.md). Channels'
-``database_sync_to_async`` closes old connections in the worker thread's own
-context, but asgiref runs the function in a copy of the *calling task's*
-context and Django keeps connections per context, so that cleanup never sees
-the connection the function opened: every long-lived socket would pin a
-database connection. Closing from inside the call's context does.
+**Reader threads keep their connection.** Opening one (for SQLite: the file,
+its pragmas and Django's functions; for PostgreSQL a server process, or a
+round trip to the pooler) was about a quarter of what a connect + join cost.
+Each reader thread keeps one per database for up to ``READER_CONNECTION_AGE``
+seconds: at most ``READ_THREADS`` per process, however many sockets are
+open. Django's own rules retire it earlier (an error on it, or
+``CONN_HEALTH_CHECKS``), and a check that fails on a kept connection (the
+server restarted, a pooler dropped it) runs once more on a fresh one.
+``close_reader_connections`` closes them all (tests before the test database
+is dropped).
+
+**Everything else closes its connection itself** before returning
+(``CONN_MAX_AGE`` is 0, docs/deployment.md): the writes, and a check called
+outside a reader thread. Channels' ``database_sync_to_async`` closes old
+connections in the worker thread's own context, but asgiref runs the
+function in a copy of the *calling task's* context and Django keeps
+connections per context, so that cleanup never sees the connection the
+function opened: every long-lived socket would pin a database connection.
+Closing from inside the call's context does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from importlib import import_module
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
@@ -34,6 +47,8 @@ from rooms import selectors, services
 from rooms.models import Membership, Room
 from rooms.selectors import JoinGrant, JoinRefused
 
+from . import sessionread
+from .membership import membership_of
 from .protocol import CloseCode
 
 # Why a room refuses someone, as the close code the browser sees.
@@ -50,7 +65,20 @@ R = TypeVar("R")
 # Read-only checks are short; a few threads keep a join storm moving without
 # opening more database connections than a pool in front of it would allow.
 READ_THREADS = 4
-_readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="signaling-read")
+# How long a reader thread keeps its database connection (seconds).
+READER_CONNECTION_AGE = 300.0
+
+_reader = threading.local()
+
+
+def _mark_reader() -> None:
+    _reader.active = True
+    _reader.kept = {}
+
+
+_readers = ThreadPoolExecutor(
+    max_workers=READ_THREADS, thread_name_prefix="signaling-read", initializer=_mark_reader
+)
 
 
 async def read(function: Callable[..., R], /, **kwargs: Any) -> R:
@@ -82,7 +110,75 @@ def closes_connections(function: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@closes_connections
+def reads(function: Callable[P, R]) -> Callable[P, R]:
+    """A read-only check: on a reader thread it uses (and keeps) the thread's
+    connection; anywhere else it closes what it opened (``closes_connections``)."""
+    closing = closes_connections(function)
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not getattr(_reader, "active", False):
+            return closing(*args, **kwargs)
+        close_old_connections()  # Django's rules: errors, health checks, close_at
+        reused = _has_open_connection()
+        try:
+            return function(*args, **kwargs)
+        except DatabaseError:
+            if not reused:
+                raise
+            # A kept connection can go stale (a restarted server, a pooler's
+            # timeout): once more on a fresh one. Read-only, so safe to repeat.
+            _close_reader_connections()
+            return function(*args, **kwargs)
+        finally:
+            _keep_reader_connections()
+
+    return wrapper
+
+
+def _has_open_connection() -> bool:
+    return any(conn.connection is not None for conn in connections.all(initialized_only=True))
+
+
+def _keep_reader_connections() -> None:
+    """After a check: give a connection opened by it ``READER_CONNECTION_AGE``
+    (Django set its end at ``CONN_MAX_AGE``), and close one left unusable."""
+    kept: dict[str, Any] = _reader.kept
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            kept.pop(conn.alias, None)
+            continue
+        if conn.in_atomic_block or conn.errors_occurred:
+            conn.close()
+            kept.pop(conn.alias, None)
+            continue
+        if kept.get(conn.alias) is not conn.connection:
+            kept[conn.alias] = conn.connection
+            if conn.close_at is not None:
+                conn.close_at = max(conn.close_at, time.monotonic() + READER_CONNECTION_AGE)
+
+
+def _close_reader_connections() -> None:
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+    _reader.kept.clear()
+
+
+def close_reader_connections(timeout: float = 10.0) -> None:
+    """Close every reader thread's connections (from outside the pool): one
+    task per thread, each held at a barrier until all have run, so that no
+    thread runs two of them."""
+    barrier = threading.Barrier(READ_THREADS, timeout=timeout)
+
+    def close_mine() -> None:
+        _close_reader_connections()
+        barrier.wait()
+
+    for future in [_readers.submit(close_mine) for _ in range(READ_THREADS)]:
+        future.result(timeout=timeout)
+
+
+@reads
 def admit(*, session_key: str, slug: str | None) -> Admission:
     """Who the session authenticates and what they may do in the room ``slug``.
 
@@ -91,19 +187,22 @@ def admit(*, session_key: str, slug: str | None) -> Admission:
     user. Raises ``NotSignedIn``, then ``JoinRefused``, in the order of
     docs/protocol.md ("Connecting").
     """
-    claim = _session_claim(session_key)
-    if claim is None:
+    return _admission(session_key, slug)
+
+
+def _admission(
+    session_key: str, slug: str | None, *, fresh: bool = False, user_id: Any = None
+) -> Admission:
+    """``admit``; given ``user_id``, a session of another user is not signed in."""
+    claim = _session_claim(session_key, fresh=fresh)
+    if claim is None or (user_id is not None and claim[0] != user_id):
         raise NotSignedIn
     user_id, backend_path, session_hash = claim
     if slug is None:  # a code that cannot name a room: no room query
         if _authenticated(_load_user(user_id), backend_path, session_hash) is None:
             raise NotSignedIn
         raise JoinRefused(JoinRefused.NOT_FOUND)
-    membership = (
-        Membership.objects.filter(room__slug=slug, user_id=user_id)
-        .select_related("room", "user")
-        .first()
-    )
+    membership = membership_of(slug, user_id)
     if membership is None:
         if _authenticated(_load_user(user_id), backend_path, session_hash) is None:
             raise NotSignedIn
@@ -116,7 +215,7 @@ def admit(*, session_key: str, slug: str | None) -> Admission:
     return Admission(user, selectors.call_join_grant(membership=membership, user=user))
 
 
-CACHED_DB = "django.contrib.sessions.backends.cached_db"
+CACHED_DB = sessionread.CACHED_DB
 
 
 def _session_claim(session_key: str, *, fresh: bool = False) -> tuple[Any, str, str] | None:
@@ -126,8 +225,8 @@ def _session_claim(session_key: str, *, fresh: bool = False) -> tuple[Any, str, 
     there (not through the session store) is noticed too."""
     engine = settings.SESSION_ENGINE
     if fresh and engine == CACHED_DB:
-        engine = "django.contrib.sessions.backends.db"
-    store = import_module(engine).SessionStore(session_key)
+        engine = sessionread.DB
+    store = sessionread.store_class(engine)(session_key)
     try:
         user_id = User._meta.pk.to_python(store[SESSION_KEY])
         backend_path = store[BACKEND_SESSION_KEY]
@@ -162,20 +261,10 @@ def _authenticated(user: User | None, backend_path: str, session_hash: str) -> U
     return user
 
 
-@closes_connections
+@reads
 def join_check(*, slug: str, user: User) -> JoinGrant:
     """``rooms.selectors.call_join_check``; raises ``JoinRefused``."""
     return selectors.call_join_check(slug=slug, user=user)
-
-
-def session_user(session_key: str) -> User | None:
-    """The active user a stored session still authenticates, or ``None``
-    (read from the database, not the session cache)."""
-    claim = _session_claim(session_key, fresh=True)
-    if claim is None:
-        return None
-    user_id, backend_path, session_hash = claim
-    return _authenticated(_load_user(user_id), backend_path, session_hash)
 
 
 class Recheck(NamedTuple):
@@ -184,7 +273,7 @@ class Recheck(NamedTuple):
     slug: str
 
 
-@closes_connections
+@reads
 def recheck(*, session_key: str, user_id: int, slug: str) -> tuple[CloseCode | None, bool]:
     """Is this connection still allowed in the call? Returns (close code or
     ``None``, is host). Locking does not remove people already in a room, so a
@@ -192,7 +281,7 @@ def recheck(*, session_key: str, user_id: int, slug: str) -> tuple[CloseCode | N
     return _recheck(Recheck(session_key, user_id, slug))
 
 
-@closes_connections
+@reads
 def recheck_many(*, checks: Sequence[Recheck]) -> list[tuple[CloseCode | None, bool]]:
     """``recheck`` for many connections at once (the periodic sweep), on one
     database connection."""
@@ -200,11 +289,12 @@ def recheck_many(*, checks: Sequence[Recheck]) -> list[tuple[CloseCode | None, b
 
 
 def _recheck(check: Recheck) -> tuple[CloseCode | None, bool]:
-    user = session_user(check.session_key)
-    if user is None or user.pk != check.user_id:
-        return CloseCode.NOT_SIGNED_IN, False
+    """The admission again, with the session read from the database: two
+    queries when the answer is yes."""
     try:
-        grant = selectors.call_join_check(slug=check.slug, user=user)
+        _user, grant = _admission(check.session_key, check.slug, fresh=True, user_id=check.user_id)
+    except NotSignedIn:
+        return CloseCode.NOT_SIGNED_IN, False
     except JoinRefused as refused:
         if refused.reason == JoinRefused.LOCKED:
             return None, False
@@ -215,7 +305,7 @@ def _recheck(check: Recheck) -> tuple[CloseCode | None, bool]:
     return None, grant.is_host
 
 
-@closes_connections
+@reads
 def is_host(*, room_id: int, user_id: int) -> bool:
     return Membership.objects.filter(
         room_id=room_id, user_id=user_id, role=Membership.Role.HOST

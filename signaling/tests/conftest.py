@@ -19,7 +19,7 @@ from accounts.models import User
 from meet.asgi import application
 from rooms import services
 from rooms.models import Membership, Room
-from signaling import presence
+from signaling import access, presence
 from signaling.access import closes_connections
 from tests.sessions import session_for
 
@@ -38,6 +38,9 @@ def fresh_signaling() -> Iterator[None]:
     yield
     channel_layers.backends.clear()
     presence._memory.clear()
+    # The reader threads keep their connections; the test database is flushed
+    # or dropped after this.
+    access.close_reader_connections()
 
 
 @dataclass

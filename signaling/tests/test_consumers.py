@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.models import User
 from rooms import services
 from rooms.models import Membership, Room
-from signaling import consumers, events, presence
+from signaling import consumers, events, presence, protocol
 from signaling.groups import room_group, user_group
 from signaling.presence import Entry, get_presence
 from tests.sessions import session_for
@@ -290,14 +290,47 @@ async def test_relaying_to_a_peer_in_this_process_takes_no_channel_layer_hop(
     await host.expect("peer-joined")
     layer = get_channel_layer()
 
-    async def no_hop(channel, message):
+    async def no_hop(*args):
         raise AssertionError("a relay between two local peers went through the channel layer")
 
     monkeypatch.setattr(layer, "send", no_hop)
+    monkeypatch.setattr(layer, "group_send", no_hop)
+    encoded: list[str] = []
+    relay_frame = protocol.relay_frame
+
+    def counted(*args):
+        encoded.append(relay_frame(*args))
+        return encoded[-1]
+
+    monkeypatch.setattr(consumers, "relay_frame", counted)
     await alex.send({"type": "offer", "to": host.peer, "sdp": OFFER_SDP})
     assert (await host.expect("offer"))["from"] == alex.peer
     await host.send({"type": "candidate", "to": alex.peer, "candidate": CANDIDATE})
     assert (await alex.expect("candidate"))["from"] == host.peer
+    # Serialized once, by the sender; the addressee writes that very frame.
+    assert len(encoded) == 2
+
+
+async def test_relaying_to_a_peer_in_another_process_goes_through_the_channel_layer(
+    world: World, open_socket: Opener
+):
+    """A seat whose channel has no receiver in this process (its socket is
+    on another server process) gets its signals from the channel layer."""
+    layer = get_channel_layer()
+    elsewhere = await layer.new_channel()
+    assert elsewhere not in layer.receivers
+    remote = Entry(
+        peer="RemotePeer12", user=world.sam.pk, channel=elsewhere, name="sam", host=False
+    )
+    result = await get_presence().join(world.room.pk, remote, 4, 30.0)
+    assert result.admitted
+    alex = await joined(open_socket, world.alex, world.slug)
+    await alex.send({"type": "offer", "to": remote.peer, "sdp": OFFER_SDP})
+    await alex.send({"type": "candidate", "to": remote.peer, "candidate": CANDIDATE})
+    got = [await asyncio.wait_for(layer.receive(elsewhere), WAIT) for _ in range(2)]
+    assert [event["type"] for event in got] == ["peer.signal", "peer.signal"]
+    assert {event["from"] for event in got} == {alex.peer}
+    assert [json.loads(event["text"])["type"] for event in got] == ["offer", "candidate"]
 
 
 async def test_a_newcomers_offer_never_overtakes_its_announcement_at_a_busy_peer(
