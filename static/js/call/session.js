@@ -79,6 +79,8 @@ const DEFAULT_STATE = Object.freeze({ muted: false, camera: true, screen: false,
  *   `connection` or `stream`.
  * - `self`: `{name, host, state}`: our own name or media state changed.
  * - `relay-problem`: TURN refused us, or a relay-only pair failed.
+ * - `fingerprints`: `{participant, frame}`, a `fingerprints` frame on their
+ *   channel, for the safety check (safety-check.js).
  *
  * Reactions and raised hands are `gestures`' own events (gestures.js).
  */
@@ -474,6 +476,7 @@ export class CallSession extends EventTarget {
     if (!frame || typeof frame !== "object") return;
     const sender = { id: participant.id, name: participant.name, host: participant.host };
     if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
+    else if (frame.type === "fingerprints") this.emit("fingerprints", { participant, frame });
     else this.gestures.receive(frame, sender);
   }
 
