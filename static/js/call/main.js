@@ -16,6 +16,7 @@ import { format } from "./format.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
 import { loadPrefs, savePrefs } from "./prefs.js";
+import { SafetyCheck } from "./safety-check.js";
 import { CallSession } from "./session.js";
 import { Signaling } from "./signaling.js";
 import { CallUI } from "./ui/index.js";
@@ -51,6 +52,7 @@ const session = new CallSession({
 });
 ui.follow(session);
 ui.followLinks(new LinkMonitor({ session }));
+ui.followSafety(new SafetyCheck({ session }));
 const selfStream = new MediaStream();
 
 // --- Local media and devices ----------------------------------------------------

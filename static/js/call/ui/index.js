@@ -24,6 +24,7 @@ import { Grid, SELF } from "./grid.js";
 import { LinkView } from "./link-view.js";
 import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
+import { SafetyView } from "./safety-view.js";
 import { followSession } from "./session-view.js";
 import { SettingsDialog } from "./settings.js";
 import { SpeakerTest } from "./speaker-test.js";
@@ -60,6 +61,7 @@ export class CallUI extends EventTarget {
         this.banner.show(t.enableAudio, { action: "unlock-audio", sticky: true }),
     });
     this.links = new LinkView(doc, t, this.grid, lang);
+    this.safety = new SafetyView(doc, t);
     this.controls = new Controls(doc, t, { host, canShare, lang });
     this.gestures = new GesturesView(doc, t, {
       grid: this.grid,
@@ -187,6 +189,23 @@ export class CallUI extends EventTarget {
   }
 
   /**
+   * Render the security code and, while a pair's ends disagree, the warning
+   * (safety-check.js).
+   * @param {import("../safety-check.js").SafetyCheck} check
+   */
+  followSafety(check) {
+    const session = check.session;
+    /** @param {string} id */
+    const nameOf = (id) =>
+      id === session.selfId
+        ? this.t.safetyYou
+        : session.roster.get(id)?.name || this.t.safetySomeone;
+    check.addEventListener("change", (event) => {
+      this.safety.render(/** @type {CustomEvent} */ (event).detail, nameOf);
+    });
+  }
+
+  /**
    * Switch to the call view with our own tile.
    * @param {CallSession} session
    */
@@ -210,6 +229,7 @@ export class CallUI extends EventTarget {
     this.settings.close();
     this.gestures.clear();
     this.links.close();
+    this.safety.close();
     this.grid.setInCall(false);
     this.grid.clear();
     this.incall.hidden = true;
