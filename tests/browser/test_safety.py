@@ -72,6 +72,13 @@ def canonical(fingerprint: str) -> str:
     return f"{algorithm.lower()} {digest.upper()}"
 
 
+def shoot(page: Page, artifacts_dir, name: str) -> None:
+    """A screenshot for people to look at (test-artifacts/screenshots)."""
+    shots = artifacts_dir / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=shots / f"safety-{name}.png")
+
+
 def open_code(page: Page) -> None:
     page.click("#ctl-safety")
     expect(page.locator("#safety-details")).to_be_visible()
@@ -97,7 +104,7 @@ def start(new_context, server, room, users, tamper_index: int | None = None) -> 
 
 
 def test_codes_are_equal_on_every_page_of_a_clean_call_and_follow_who_is_there(
-    call_server, new_context, make_user
+    call_server, new_context, make_user, artifacts_dir
 ):
     minji, alex, sora = make_user("minji", "민지"), make_user("alex", "Alex"), make_user("sora")
     room = make_room(minji, members=[alex, sora])
@@ -112,6 +119,7 @@ def test_codes_are_equal_on_every_page_of_a_clean_call_and_follow_who_is_there(
     seen = {canonical(fp) for page in pages for pc in page.evaluate(FINGERPRINTS) for fp in pc[0]}
     assert len(seen) == 6, seen  # three pairs, a certificate at each end
     assert codes[0] == expected_code(sorted(seen))
+    shoot(pages[0], artifacts_dir, "code")
     for page in pages:
         expect(page.locator("#safety-status")).to_have_text(
             "Both ends of every connection see the same keys."
@@ -133,7 +141,9 @@ def test_codes_are_equal_on_every_page_of_a_clean_call_and_follow_who_is_there(
         assert page.context.errors == []  # type: ignore[attr-defined]
 
 
-def test_a_tampered_report_on_one_pair_warns_every_page(call_server, new_context, make_user):
+def test_a_tampered_report_on_one_pair_warns_every_page(
+    call_server, new_context, make_user, artifacts_dir
+):
     minji, alex, sora = (
         make_user("minji", "민지"),
         make_user("alex", "Alex"),
@@ -163,6 +173,7 @@ def test_a_tampered_report_on_one_pair_warns_every_page(call_server, new_context
         expect(warning).to_be_visible(timeout=10_000)
         expect(page.locator("#safety-warning-pairs li")).to_have_text([names])
         expect(page.locator("#ctl-safety")).to_have_attribute("data-status", "mismatch")
+    shoot(third, artifacts_dir, "warning")
     # From the warning to the code, with the keyboard.
     third.locator("#safety-warning-show").focus()
     third.keyboard.press("Enter")
