@@ -54,6 +54,8 @@ export class SafetyCheck extends EventTarget {
     this.state = { status: "alone", code: null, disputes: [] };
     this.shown = JSON.stringify(this.state);
     this.round = 0;
+    /** What the last round was computed from (the same assessment needs no new digest). */
+    this.assessed = "";
     /**
      * @param {string} type
      * @param {(detail: any) => void} handle
@@ -125,6 +127,13 @@ export class SafetyCheck extends EventTarget {
    * @param {Assessment} assessment
    */
   async publish(assessment) {
+    const assessed = JSON.stringify([
+      assessment.status,
+      assessment.fingerprints,
+      assessment.disputes,
+    ]);
+    if (assessed === this.assessed) return;
+    this.assessed = assessed;
     const round = ++this.round;
     let code = null;
     if (assessment.fingerprints) {
