@@ -59,6 +59,22 @@ TAMPER = """
 """
 
 
+# Notes whether the warning was ever shown on this page from now on.
+WATCH_WARNING = """() => {
+  const warning = document.getElementById("safety-warning");
+  window.__warned = !warning.hidden;
+  new MutationObserver(() => { window.__warned ||= !warning.hidden; })
+    .observe(warning, { attributes: true });
+}"""
+
+# Close this page's connection to the person whose certificates are given:
+# the pair is rebuilt (peer.js), with new certificates at both ends.
+CLOSE_PAIR = """(theirs) => window.__testPcs
+  .find((pc) => pc.connectionState === "connected" && theirs.some((cert) =>
+    pc.currentRemoteDescription.sdp.toUpperCase().includes(cert.split(" ")[1])))
+  .close()"""
+
+
 def expected_code(fingerprints: list[str]) -> str:
     """The room code as docs/call.md defines it, computed here independently."""
     text = "\n".join(["meet mesh safety code v1", *sorted(fingerprints)])
@@ -179,3 +195,33 @@ def test_a_tampered_report_on_one_pair_warns_every_page(
     third.keyboard.press("Enter")
     expect(third.locator("#safety-details")).to_be_visible()
     expect(third.locator("#safety-status")).to_have_text("The keys of a connection do not match.")
+
+
+def test_a_rebuilt_pair_gives_everyone_a_new_equal_code_without_a_warning(
+    call_server, new_context, make_user
+):
+    users = [make_user("minji", "민지"), make_user("alex", "Alex"), make_user("sora", "소라")]
+    room = make_room(users[0], members=users[1:])
+    pages = [person.page for person in start(new_context, call_server, room, users)]
+    for page in pages:
+        wait_for_peers(page, 2, timeout=20_000)
+        open_code(page)
+    before = shown_code(pages[0])
+    for page in pages:
+        assert shown_code(page) == before
+        page.evaluate(WATCH_WARNING)
+
+    # 민지's connection to Alex is destroyed: both ends rebuild it, and the
+    # reports of its new certificates cross those of the old ones.
+    alex_certs = [canonical(fp) for pc in pages[1].evaluate(FINGERPRINTS) for fp in pc[0]]
+    pages[0].evaluate(CLOSE_PAIR, alex_certs)
+    for page in pages:
+        expect(page.locator("#safety-code")).not_to_have_text(before, timeout=20_000)
+        wait_for_peers(page, 2, timeout=20_000)
+    after = [shown_code(page) for page in pages]
+    assert after[0] == after[1] == after[2] != before
+    seen = {canonical(fp) for page in pages for pc in page.evaluate(FINGERPRINTS) for fp in pc[0]}
+    assert after[0] == expected_code(sorted(seen))
+    for page in pages:
+        assert page.evaluate("() => window.__warned") is False
+        assert page.context.errors == []  # type: ignore[attr-defined]
