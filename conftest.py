@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.sentinel import SentinelSetup, sentinel_trio
 from tests.servers import ROOT, RedisServer
 
 
@@ -42,3 +44,10 @@ def redis_url(redis_server: RedisServer) -> str:
     client.flushall()
     client.close()
     return redis_server.url
+
+
+@pytest.fixture
+def sentinel_setup(tmp_path: Path) -> Iterator[SentinelSetup]:
+    """A Redis primary, its replica and a Sentinel watching them (tests/sentinel.py)."""
+    with sentinel_trio(tmp_path) as setup:
+        yield setup

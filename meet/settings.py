@@ -337,6 +337,12 @@ SIGNALING: dict[str, int | float] = {
     "TICK": 5,
     # How often a connection re-checks its session, membership and room (seconds).
     "RECHECK_INTERVAL": 60,
+    # A seat whose socket was lost (or whose server process died) is held this
+    # long for its resume token (docs/protocol.md, "Resume"); 0 frees it at once.
+    "RESUME_GRACE": 60,
+    # How often each browser sends its link summary for operators (seconds;
+    # docs/protocol.md, "links"); the server keeps it three times as long.
+    "LINK_REPORT": 10,
     # Token bucket per connection: sustained messages per second, and burst.
     "RATE": 50,
     "BURST": 200,
@@ -373,6 +379,11 @@ if ICE_TRANSPORT_POLICY not in {"all", "relay"}:
 CALL_VIDEO = os.environ.get("CALL_VIDEO", "1280x720@30")
 # Outgoing video budget per sender in kbit/s, divided among the peers it sends to.
 CALL_VIDEO_BUDGET_KBPS = env_int("CALL_VIDEO_BUDGET_KBPS", 2500)
+# Largest file one can send in a call (bytes); files go peer to peer, never
+# through the server, and both ends enforce it.
+CALL_FILE_MAX_BYTES = env_int("CALL_FILE_MAX_BYTES", 100 * 1024 * 1024)
+if CALL_FILE_MAX_BYTES < 1:
+    raise ImproperlyConfigured("CALL_FILE_MAX_BYTES must be a positive number of bytes.")
 
 # --- Security ----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

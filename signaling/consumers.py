@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import secrets
 import time
 from typing import Any
@@ -44,7 +45,7 @@ from django.core.exceptions import PermissionDenied
 from rooms.models import SLUG_LENGTH
 from rooms.selectors import JoinGrant, JoinRefused
 
-from . import access
+from . import access, linkstats, resume
 from .connection import Connection
 from .events import session_fingerprint
 from .groups import room_group, user_group
@@ -64,6 +65,7 @@ from .protocol import (
     relay_frame,
 )
 from .ratelimit import TokenBucket
+from .resume import ResumeRefused
 from .sockets import get_counts
 from .sweeper import get_sweeper
 from .turn import ice_config
@@ -82,6 +84,13 @@ EVICTION_CODES = {
     LeaveReason.REPLACED: CloseCode.REPLACED,
     LeaveReason.TIMEOUT: CloseCode.TIMEOUT,
 }
+
+
+def lost_socket(code: int) -> bool:
+    """Whether a close code says the connection was lost rather than closed
+    on purpose: not a normal close (1000), not "going away" (1001, a page
+    that navigated away) and not one of the server's own 4xxx codes."""
+    return code not in (CloseCode.LEFT, 1001) and code < 4000
 
 
 class CallConsumer(Connection):
@@ -107,6 +116,11 @@ class CallConsumer(Connection):
         # Set when a refresh found our entry gone: the eviction event that
         # explains it is normally right behind; if not, we close on the next tick.
         self.missing = False
+        # When the resume token this socket last sent was issued (time.time()).
+        self.token_issued = 0.0
+        # When this socket's last link summary was taken (time.monotonic()).
+        self.links_at = -math.inf
+        self.reported = False
 
     # --- Connection lifecycle --------------------------------------------------
 
@@ -176,18 +190,27 @@ class CallConsumer(Connection):
 
     async def disconnect(self, code: int) -> None:
         """The socket is gone: closed by the browser, lost, or closed by us.
-        A seat still held is given up and announced as ``left`` (``timeout``
-        when the server gave up on a client that stopped reading, 4408)."""
+        A seat still ours is held for ``RESUME_GRACE`` when the socket was
+        lost (the browser may come back with its resume token); a socket
+        closed on purpose (1000, 1001, or one of our own 4xxx codes, e.g. a
+        frame too large), or any socket when resuming is off, gives it up at
+        once, announced as ``left``."""
         if self.swept:
             get_sweeper().discard(self)
         self.closing = True
         if self.joined:
             self.joined = False
             try:
-                entry = await self.presence.leave(self.room_id, self.peer_id)
-                if entry is not None:
-                    reason = LeaveReason.TIMEOUT if code == CloseCode.TIMEOUT else LeaveReason.LEFT
-                    await self.announce_left([entry], reason)
+                if not lost_socket(code) or self.limits.resume_grace <= 0:
+                    entry = await self.presence.leave(self.room_id, self.peer_id)
+                    await self.forget_links()
+                    if entry is not None:
+                        # 4408: the transport gave up on a client that stopped reading.
+                        timeout = code == CloseCode.TIMEOUT
+                        reason = LeaveReason.TIMEOUT if timeout else LeaveReason.LEFT
+                        await self.announce_left([entry], reason)
+                else:
+                    await self.hold_seat()
             except Exception:
                 logger.exception("signaling: leaving presence failed peer=%s", self.peer_id)
         for group in self.room_groups:
@@ -204,19 +227,27 @@ class CallConsumer(Connection):
             self.counted = None
         await super().finish()
 
-    async def depart(self, code: CloseCode, reason: LeaveReason | None, why: str) -> None:
+    async def depart(
+        self, code: CloseCode, reason: LeaveReason | None, why: str, *, hold: bool = False
+    ) -> None:
         """Close this connection. If it holds a seat, give it up and, given a
         ``reason``, announce it (no reason: the meeting ended, or someone else
-        already removed and announced the seat)."""
+        already removed and announced the seat). With ``hold`` (the client
+        may just have lost its network), the seat is held for resuming
+        instead, as for a lost socket."""
         if self.closing:
             return
         self.closing = True
         if self.joined:
             self.joined = False
             try:
-                entry = await self.presence.leave(self.room_id, self.peer_id)
-                if entry is not None and reason is not None:
-                    await self.announce_left([entry], reason)
+                if hold and self.limits.resume_grace > 0:
+                    await self.hold_seat()
+                else:
+                    entry = await self.presence.leave(self.room_id, self.peer_id)
+                    await self.forget_links()
+                    if entry is not None and reason is not None:
+                        await self.announce_left([entry], reason)
             except Exception:
                 logger.exception("signaling: leaving presence failed peer=%s", self.peer_id)
         logger.info(
@@ -228,6 +259,34 @@ class CallConsumer(Connection):
             why,
         )
         await self.close(code)
+
+    async def forget_links(self) -> None:
+        """Our seat is given up: our link summary goes with it (signaling/linkstats.py)."""
+        if self.reported:
+            self.reported = False
+            await linkstats.forget(self.room_id, self.peer_id)
+
+    async def hold_seat(self) -> None:
+        held = await self.presence.hold(
+            self.room_id, self.peer_id, self.channel_name, self.limits.resume_grace
+        )
+        logger.info(
+            "signaling held room=%s peer=%s user=%s held=%s",
+            self.room_id,
+            self.peer_id,
+            self.user.pk,
+            held,
+        )
+
+    @property
+    def token_lifetime(self) -> float:
+        return resume.lifetime(self.limits.resume_grace, self.limits.heartbeat_interval)
+
+    @property
+    def seat_ttl(self) -> float:
+        """How long a seat outlives its last refresh: a server process that dies
+        leaves its seats for their browsers to resume elsewhere."""
+        return self.limits.presence_ttl + self.limits.resume_grace
 
     @property
     def room_id(self) -> int:
@@ -287,6 +346,8 @@ class CallConsumer(Connection):
                 await self.on_end(ref)
             case "leave":
                 await self.depart(CloseCode.LEFT, LeaveReason.LEFT, "leave")
+            case "links":
+                await self.on_links(fields, ref)
 
     async def relay(self, kind: str, fields: dict[str, Any], ref: str | None) -> None:
         """The hot path: addressed to one peer, stamped with our own peer id."""
@@ -329,6 +390,9 @@ class CallConsumer(Connection):
             self.checked_at = time.monotonic()
         grant = self.grant
         assert grant is not None  # noqa: S101  (admitted sockets always have one)
+        if fields["resume"] is not None:
+            await self.resume_seat(grant, fields)
+            return
         entry = Entry(
             peer=secrets.token_urlsafe(9),
             user=self.user.pk,
@@ -338,7 +402,7 @@ class CallConsumer(Connection):
             state=fields["state"],
         )
         result = await self.presence.join(
-            grant.room_id, entry, grant.max_participants, self.limits.presence_ttl
+            grant.room_id, entry, grant.max_participants, self.seat_ttl
         )
         await self.announce_left(result.reaped, LeaveReason.TIMEOUT)
         if not result.admitted:
@@ -360,24 +424,78 @@ class CallConsumer(Connection):
         await self.channel_layer.group_send(
             room_group(grant.room_id), {"type": "peer.joined", "entry": entry.to_dict()}
         )
-        await self.send(
-            encode(
-                {
-                    "type": "welcome",
-                    "peer": entry.peer,
-                    "name": entry.name,
-                    "host": grant.is_host,
-                    "room": {
-                        "code": self.slug,
-                        "name": grant.room_name,
-                        "max": grant.max_participants,
-                        "locked": grant.is_locked,
-                    },
-                    "peers": [self.describe(peer, offer=True) for peer in result.peers],
-                    "ice": ice_config(self.user.pk),
-                    "heartbeat": self.limits.heartbeat_interval,
-                }
+        await self.send(self.welcome_frame(entry, result.peers, resumed=False))
+
+    async def resume_seat(self, grant: JoinGrant, fields: dict[str, Any]) -> None:
+        """``join`` with a resume token: take over our seat, same peer id. A
+        token that is not ours, not this room's or expired, or a seat no
+        longer held, is refused with 4412 and changes nothing."""
+        try:
+            peer = resume.verify(
+                fields["resume"],
+                room_id=grant.room_id,
+                user_id=self.user.pk,
+                max_age=self.token_lifetime if self.limits.resume_grace > 0 else 0,
             )
+        except ResumeRefused as refused:
+            await self.depart(CloseCode.RESUME_REFUSED, None, f"resume refused: {refused}")
+            return
+        result, reaped = await self.presence.resume(
+            grant.room_id, peer, self.user.pk, self.channel_name, fields["state"], self.seat_ttl
+        )
+        await self.announce_left([e for e in reaped if e.peer != peer], LeaveReason.TIMEOUT)
+        if result is None:
+            # Expired (and announced by whoever reaped it), or replaced.
+            await self.depart(CloseCode.RESUME_REFUSED, None, "resume refused: seat gone")
+            return
+        self.peer_id = peer
+        self.entry = result.entry
+        self.joined = True
+        self.peers = {p.peer: p for p in result.peers}
+        logger.info(
+            "signaling resumed room=%s peer=%s user=%s peers=%d",
+            grant.room_id,
+            peer,
+            self.user.pk,
+            len(result.peers),
+        )
+        # Before the welcome, as for a join: our offers must find our new channel.
+        # A socket of ours still open (half-open) sees this and closes.
+        await self.channel_layer.group_send(
+            room_group(grant.room_id), {"type": "peer.resumed", "entry": result.entry.to_dict()}
+        )
+        await self.send(self.welcome_frame(result.entry, result.peers, resumed=True))
+
+    def welcome_frame(self, entry: Entry, peers: list[Entry], *, resumed: bool) -> str:
+        """``welcome``: a fresh seat offers to everyone already there; a resumed
+        one to nobody (its pairs go on; the others re-offer what was lost)."""
+        grant = self.grant
+        assert grant is not None  # noqa: S101  (only after a join)
+        self.token_issued = time.time()
+        return encode(
+            {
+                "type": "welcome",
+                "peer": entry.peer,
+                "name": entry.name,
+                "host": grant.is_host,
+                "room": {
+                    "code": self.slug,
+                    "name": grant.room_name,
+                    "max": grant.max_participants,
+                    "locked": grant.is_locked,
+                },
+                "peers": [self.describe(peer, offer=not resumed) for peer in peers],
+                "ice": ice_config(self.user.pk),
+                "heartbeat": self.limits.heartbeat_interval,
+                "report": self.limits.link_report,
+                "resume": self.resume_token(),
+                "resumed": resumed,
+            }
+        )
+
+    def resume_token(self) -> str:
+        return resume.issue(
+            room_id=self.room_id, user_id=self.user.pk, peer=self.peer_id, now=self.token_issued
         )
 
     def describe(self, peer: Entry, *, offer: bool) -> dict[str, Any]:
@@ -395,6 +513,24 @@ class CallConsumer(Connection):
         await self.channel_layer.group_send(
             room_group(self.room_id), {"type": "peer.state", "peer": self.peer_id, "state": state}
         )
+
+    async def on_links(self, fields: dict[str, Any], ref: str | None) -> None:
+        """A link summary for operators (signaling/linkstats.py): kept, never relayed."""
+        now = time.monotonic()
+        every = self.limits.link_report
+        if now - self.links_at < every / 2:
+            await self.send_error(
+                ErrorCode.RATE_LIMITED,
+                f"One link summary every {every:g} s; dropped.",
+                ref,
+            )
+            return
+        self.links_at = now
+        if self.entry is not None:
+            self.reported = True
+            await linkstats.store(
+                self.room_id, self.entry, fields["links"], self.peers, keep=3 * every
+            )
 
     @property
     def is_host(self) -> bool:
@@ -510,6 +646,29 @@ class CallConsumer(Connection):
         if self.peers.pop(peer, None) is not None:
             self.transmit(encode({"type": "peer-left", "peer": peer, "reason": reason}))
 
+    def peer_resumed(self, event: dict[str, Any]) -> None:
+        """A seat was taken over by a new socket: same peer id, new channel."""
+        if not self.joined:
+            return
+        entry = Entry.from_dict(event["entry"])
+        if entry.peer == self.peer_id:
+            if entry.channel != self.channel_name:
+                # We are the old socket of a resumed seat (half-open): the seat
+                # is no longer ours to give up or announce.
+                self.joined = False
+                self.post(functools.partial(self.depart, CloseCode.REPLACED, None, "resumed"))
+            return
+        known = entry.peer in self.peers
+        self.peers[entry.peer] = entry
+        if known:
+            self.transmit(
+                encode({"type": "peer-resumed", "peer": entry.peer, "state": entry.state})
+            )
+        else:
+            self.transmit(
+                encode({"type": "peer-joined", "peer": self.describe(entry, offer=False)})
+            )
+
     def peer_state(self, event: dict[str, Any]) -> None:
         """Someone's media state changed; ``state`` is their whole state."""
         peer = self.peers.get(event["peer"])
@@ -536,8 +695,10 @@ class CallConsumer(Connection):
 
     async def too_slow(self) -> None:
         """More than ``MAX_QUEUE`` bytes wait for this socket (its browser is not
-        reading): closed like a heartbeat timeout, so the room sees it leave and
-        the browser, should it come back, reconnects."""
+        reading): closed like a heartbeat timeout, so the browser, should it
+        come back, reconnects; but the seat is given up at once (announced as
+        ``timeout``), not held: a lost network goes quiet and ends in a
+        heartbeat timeout long before a megabyte of signaling piles up."""
         await self.depart(CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "could not keep up")
 
     async def tick(self) -> None:
@@ -550,17 +711,22 @@ class CallConsumer(Connection):
             if not self.joined:
                 await self.depart(CloseCode.TIMEOUT, None, "silent before join")
                 return
-            await self.depart(CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "heartbeat timeout")
+            await self.depart(
+                CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "heartbeat timeout", hold=True
+            )
             return
         if not self.joined:
             return
-        present, reaped = await self.presence.refresh(
-            self.room_id, self.peer_id, self.limits.presence_ttl
-        )
+        present, reaped = await self.presence.refresh(self.room_id, self.peer_id, self.seat_ttl)
         # If our own entry is among the reaped, the announcement closes us too.
         await self.announce_left(reaped, LeaveReason.TIMEOUT)
         if present:
             self.missing = False
+            grace = self.limits.resume_grace
+            every = resume.refresh_interval(grace, self.limits.heartbeat_interval)
+            if grace > 0 and time.time() - self.token_issued >= every:
+                self.token_issued = time.time()
+                self.transmit(encode({"type": "resume-token", "token": self.resume_token()}))
         elif self.missing:
             # Gone for a whole tick and nobody said why (Redis lost its data?):
             # say it ourselves. Should the eviction event merely be late, the

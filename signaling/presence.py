@@ -16,6 +16,11 @@ the room removes expired entries and returns them, and the caller announces
 them (``peer-left`` ``timeout``). Whoever removes an entry announces it, and
 removal is atomic, which is how every departure is announced exactly once.
 
+A seat whose socket is lost is not removed but *held* (``hold``: its expiry
+becomes now + the resume grace) until a new socket of the same user takes it
+over with the seat's resume token (``resume``: same peer id, new channel), or
+it expires and is reaped like any other.
+
 Redis keys, per room (``{id}`` is a hash tag, so a room's keys share a slot):
 ``<prefix>:{<room id>}:peers`` (hash: peer id -> entry JSON) and
 ``<prefix>:{<room id>}:expiry`` (sorted set: peer id -> expiry in ms) and
@@ -131,6 +136,17 @@ class Reasserted(NamedTuple):
     reaped: list[Entry]
 
 
+class ResumeResult(NamedTuple):
+    """A seat taken over by a new socket (``resume``): the entry as it is now,
+    the channel it had before, the others in the room (join order), and the
+    expired entries reaped on the way (announce them as ``timeout``)."""
+
+    entry: Entry
+    old_channel: str
+    peers: list[Entry]
+    reaped: list[Entry]
+
+
 class Presence(ABC):
     """The interface both backends implement. ``ttl`` is in seconds."""
 
@@ -143,6 +159,20 @@ class Presence(ABC):
     @abstractmethod
     async def leave(self, room_id: int, peer: str) -> Entry | None:
         """Remove a peer; the entry if this call removed it, else ``None``."""
+
+    @abstractmethod
+    async def hold(self, room_id: int, peer: str, channel: str, grace: float) -> bool:
+        """The socket on ``channel`` is gone: keep the peer's seat for ``grace``
+        seconds (its expiry becomes now + grace), unless the seat is no longer
+        that socket's (already resumed elsewhere). Whether it was held."""
+
+    @abstractmethod
+    async def resume(
+        self, room_id: int, peer: str, user: int, channel: str, state: dict[str, bool], ttl: float
+    ) -> tuple[ResumeResult | None, list[Entry]]:
+        """Atomically: reap expired entries, then give ``peer``'s seat (if it is
+        still there and ``user``'s) to ``channel`` with ``state``, pushing its
+        expiry to now + ttl. Returns (the result or ``None``, reaped entries)."""
 
     @abstractmethod
     async def refresh(self, room_id: int, peer: str, ttl: float) -> tuple[bool, list[Entry]]:
@@ -163,6 +193,11 @@ class Presence(ABC):
     @abstractmethod
     def count_sync(self, room_ids: Iterable[int]) -> dict[int, int]:
         """``count`` for synchronous code (the admin and room pages)."""
+
+    @abstractmethod
+    def entries_sync(self, room_id: int) -> list[Entry]:
+        """The room's unexpired entries in join order, for synchronous code
+        (the admin's live view)."""
 
     @abstractmethod
     async def epoch(self) -> str:
@@ -227,6 +262,31 @@ class MemoryPresence(Presence):
         self._drop_if_empty(room_id)
         return entry
 
+    async def hold(self, room_id: int, peer: str, channel: str, grace: float) -> bool:
+        slot = self._rooms.get(room_id, {}).get(peer)
+        if slot is None or slot[0].channel != channel:
+            return False
+        self._rooms[room_id][peer] = (slot[0], time.monotonic() + grace)
+        return True
+
+    async def resume(
+        self, room_id: int, peer: str, user: int, channel: str, state: dict[str, bool], ttl: float
+    ) -> tuple[ResumeResult | None, list[Entry]]:
+        now = time.monotonic()
+        room = self._rooms.get(room_id)
+        if room is None:
+            return None, []
+        reaped = self._reap(room, now)
+        slot = room.get(peer)
+        if slot is None or slot[0].user != user:
+            self._drop_if_empty(room_id)
+            return None, reaped
+        old = slot[0]
+        entry = replace(old, channel=channel, state=dict(state))
+        room[peer] = (entry, now + ttl)
+        others = [e for e, _ in room.values() if e.peer != peer]
+        return ResumeResult(entry, old.channel, others, reaped), reaped
+
     async def refresh(self, room_id: int, peer: str, ttl: float) -> tuple[bool, list[Entry]]:
         now = time.monotonic()
         room = self._rooms.get(room_id)
@@ -265,6 +325,12 @@ class MemoryPresence(Presence):
             if live:
                 counts[room_id] = live
         return counts
+
+    def entries_sync(self, room_id: int) -> list[Entry]:
+        now = time.monotonic()
+        # One copying step, as in count_sync: the event loop may be changing it.
+        slots = list(self._rooms.get(room_id, {}).values())
+        return sorted((entry for entry, expires in slots if expires > now), key=lambda e: e.seq)
 
     async def epoch(self) -> str:
         return "memory"  # this process's memory is never lost while it runs
@@ -381,6 +447,46 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end
 return entry
 """
+
+# KEYS: peers, expiry, seen. ARGV: peer id, channel, grace (ms).
+_LUA_HOLD = (
+    _LUA_COMMON
+    + """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw or cjson.decode(raw).channel ~= ARGV[2] then return 0 end
+local grace = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], now_ms() + grace, ARGV[1])
+keep(KEYS[1], KEYS[2], grace)
+return 1
+"""
+)
+
+# KEYS: peers, expiry, seen. ARGV: peer id, user id, channel, state JSON, ttl (ms).
+_LUA_RESUME = (
+    _LUA_COMMON
+    + """
+local now, ttl = now_ms(), tonumber(ARGV[5])
+thaw(KEYS[2], KEYS[3], now, ttl)
+local reaped = reap(KEYS[1], KEYS[2], now)
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return {0, reaped} end
+local entry = cjson.decode(raw)
+if entry.user ~= tonumber(ARGV[2]) then return {0, reaped} end
+local old = entry.channel
+entry.channel = ARGV[3]
+entry.state = cjson.decode(ARGV[4])
+local encoded = cjson.encode(entry)
+redis.call('HSET', KEYS[1], ARGV[1], encoded)
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
+keep(KEYS[1], KEYS[2], ttl)
+local others = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if all[i] ~= ARGV[1] then others[#others + 1] = all[i + 1] end
+end
+return {1, reaped, encoded, old, others}
+"""
+)
 
 # KEYS: peers, expiry, seen. ARGV: peer id, ttl (ms).
 _LUA_REFRESH = (
@@ -527,6 +633,25 @@ class RedisPresence(Presence):
         raw = await self._loop_client().leave(keys=self.keys(room_id), args=[peer])
         return Entry.from_json(raw) if raw else None
 
+    async def hold(self, room_id: int, peer: str, channel: str, grace: float) -> bool:
+        # Rare (a lost socket), so the script is registered when used.
+        script = self._loop_client().client.register_script(_LUA_HOLD)
+        return bool(await script(keys=self.keys(room_id), args=[peer, channel, _ms(grace)]))
+
+    async def resume(
+        self, room_id: int, peer: str, user: int, channel: str, state: dict[str, bool], ttl: float
+    ) -> tuple[ResumeResult | None, list[Entry]]:
+        script = self._loop_client().client.register_script(_LUA_RESUME)
+        result = await script(
+            keys=self.keys(room_id), args=[peer, user, channel, json.dumps(state), _ms(ttl)]
+        )
+        reaped = [Entry.from_json(raw) for raw in result[1]]
+        if not result[0]:
+            return None, reaped
+        entry, old_channel, others = Entry.from_json(result[2]), str(result[3]), result[4]
+        peers = sorted((Entry.from_json(raw) for raw in others), key=lambda e: e.seq)
+        return ResumeResult(entry, old_channel, peers, reaped), reaped
+
     async def refresh(self, room_id: int, peer: str, ttl: float) -> tuple[bool, list[Entry]]:
         present, reaped = await self._loop_client().refresh(
             keys=self.keys(room_id), args=[peer, _ms(ttl)]
@@ -561,6 +686,20 @@ class RedisPresence(Presence):
                 script(keys=self.keys(room_id)[1:2], client=pipe)
             results = pipe.execute()
         return {room_id: int(n) for room_id, n in zip(ids, results, strict=True) if int(n)}
+
+    def entries_sync(self, room_id: int) -> list[Entry]:
+        if self._sync is None:
+            self._sync = self.config.sync_client(decode_responses=True)
+        peers, expiry, _seen = self.keys(room_id)
+        seconds, micros = self._sync.time()  # Redis's clock, as the scripts use
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        with self._sync.pipeline(transaction=True) as pipe:
+            pipe.hgetall(peers)
+            pipe.zrangebyscore(expiry, f"({now_ms}", "+inf")
+            raw, live = pipe.execute()
+        alive = set(live)
+        entries = (Entry.from_json(text) for peer, text in raw.items() if peer in alive)
+        return sorted(entries, key=lambda e: e.seq)
 
     async def epoch(self) -> str:
         return str(

@@ -35,6 +35,9 @@ class CloseCode(IntEnum):
     TIMEOUT = 4408
     FULL = 4409
     ENDED = 4410
+    # A resume token that is not this user's, not this room's, expired, or
+    # whose seat is gone: nothing changed, join afresh.
+    RESUME_REFUSED = 4412
     TOO_LARGE = 4413
     LOCKED = 4423
     FLOOD = 4429
@@ -73,6 +76,10 @@ MAX_PEER_ID = 64
 MAX_SDP_MID = 32
 MAX_UFRAG = 256
 MAX_MLINE_INDEX = 63
+# Resume tokens are about 50 characters (signaling/resume.py).
+MAX_RESUME_TOKEN = 128
+# A negotiation generation is a counter per pair and direction.
+MAX_GEN = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,8 @@ class Limits:
     presence_ttl: float
     tick: float
     recheck_interval: float
+    resume_grace: float
+    link_report: float
     rate: float
     burst: int
     rate_strikes: int
@@ -104,6 +113,8 @@ class Limits:
             presence_ttl=conf["PRESENCE_TTL"],
             tick=conf["TICK"],
             recheck_interval=conf["RECHECK_INTERVAL"],
+            resume_grace=conf["RESUME_GRACE"],
+            link_report=conf["LINK_REPORT"],
             rate=conf["RATE"],
             burst=int(conf["BURST"]),
             rate_strikes=int(conf["RATE_STRIKES"]),
@@ -220,7 +231,8 @@ def _join(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     state = dict(DEFAULT_STATE)
     if frame.get("state") is not None:
         state.update(_state(frame["state"], "state"))
-    return {"name": name or None, "state": state}
+    resume = _optional_text(frame, "resume", "resume", MAX_RESUME_TOKEN)
+    return {"name": name or None, "state": state, "resume": resume or None}
 
 
 def _description(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
@@ -230,7 +242,10 @@ def _description(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     sdp = _text(frame["sdp"], "sdp", limits.max_sdp)
     if not sdp:
         raise _invalid("sdp", "must not be empty")
-    return {"to": to, "sdp": sdp}
+    gen = frame.get("gen")
+    if gen is not None and (type(gen) is not int or not 0 <= gen <= MAX_GEN):
+        raise _invalid("gen", f"must be an integer 0–{MAX_GEN}")
+    return {"to": to, "sdp": sdp, "gen": gen}
 
 
 def _candidate(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
@@ -269,6 +284,56 @@ def _kick(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     return {"peer": _peer_id(frame, "peer")}
 
 
+# A link summary (``links``): at most this many pairs, and these values.
+MAX_LINKS = 8
+LINK_PATHS = frozenset({"host", "srflx", "prflx", "relay"})
+LINK_TRANSPORTS = frozenset({"udp", "tcp"})
+MAX_LINK_RTT_MS = 60_000
+
+
+def _optional_number(item: dict[str, Any], key: str, name: str, top: float) -> float | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 <= value <= top:
+        raise _invalid(name, f"must be a number 0–{top:g} or null")
+    return round(float(value), 1)
+
+
+def _optional_choice(
+    item: dict[str, Any], key: str, name: str, choices: frozenset[str]
+) -> str | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if value not in choices:
+        raise _invalid(name, f"must be one of {', '.join(sorted(choices))} or null")
+    return str(value)
+
+
+def _links(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    links = frame.get("links")
+    if not isinstance(links, list) or len(links) > MAX_LINKS:
+        raise _invalid("links", f"must be a list of at most {MAX_LINKS} pairs")
+    summary = []
+    for index, item in enumerate(links):
+        name = f"links[{index}]"
+        if not isinstance(item, dict):
+            raise _invalid(name, "must be an object")
+        summary.append(
+            {
+                "peer": _peer_id(item, "peer"),
+                "path": _optional_choice(item, "path", f"{name}.path", LINK_PATHS),
+                "transport": _optional_choice(
+                    item, "transport", f"{name}.transport", LINK_TRANSPORTS
+                ),
+                "rtt": _optional_number(item, "rtt", f"{name}.rtt", MAX_LINK_RTT_MS),
+                "loss": _optional_number(item, "loss", f"{name}.loss", 100),
+            }
+        )
+    return {"links": summary}
+
+
 def _no_fields(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     return {}
 
@@ -284,6 +349,7 @@ SCHEMAS: dict[str, Callable[[dict[str, Any], Limits], dict[str, Any]]] = {
     "kick": _kick,
     "end": _no_fields,
     "leave": _no_fields,
+    "links": _links,
 }
 
 # Types a client may send before it has joined.
@@ -343,4 +409,6 @@ def relay_frame(kind: str, sender: str, fields: dict[str, Any]) -> str:
     known fields, with ``from`` stamped by the server."""
     if kind == "candidate":
         return encode({"type": kind, "from": sender, "candidate": fields["candidate"]})
+    if fields.get("gen") is not None:
+        return encode({"type": kind, "from": sender, "sdp": fields["sdp"], "gen": fields["gen"]})
     return encode({"type": kind, "from": sender, "sdp": fields["sdp"]})

@@ -45,9 +45,7 @@ async def reassert(connection: CallConsumer) -> None:
     for group in connection.room_groups:
         await connection.channel_layer.group_add(group, connection.channel_name)
     entry = dataclasses.replace(connection.entry, host=connection.is_host)
-    result = await connection.presence.reassert(
-        connection.room_id, entry, connection.limits.presence_ttl
-    )
+    result = await connection.presence.reassert(connection.room_id, entry, connection.seat_ttl)
     await connection.announce_left(result.reaped, LeaveReason.TIMEOUT)
     if result.status == "replaced":
         # The same account took a seat again meanwhile (a newer tab): newest wins.

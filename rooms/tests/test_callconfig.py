@@ -73,6 +73,7 @@ def test_video_constraints_are_ideal_values_from_the_setting(spec, expected):
 @pytest.mark.django_db
 def test_call_config_has_what_the_page_needs(django_user_model, settings):
     settings.CALL_VIDEO = "320x180@15"
+    settings.CALL_FILE_MAX_BYTES = 5_000_000
     owner = django_user_model.objects.create_user("minji", password="pw", display_name="민지")
     room = services.room_create(owner=owner, name="주간 회의")
     request = RequestFactory().get("/")
@@ -82,6 +83,7 @@ def test_call_config_has_what_the_page_needs(django_user_model, settings):
     assert config["me"] == {"name": "민지", "host": True}
     assert config["media"]["video"]["width"] == {"ideal": 320}
     assert config["budget"]["videoKbps"] == settings.CALL_VIDEO_BUDGET_KBPS
+    assert config["files"] == {"maxBytes": 5_000_000}
     assert config["urls"]["invite"] == reverse("rooms:call_invite", kwargs={"slug": room.slug})
     assert config["csrf"]
     assert set(config["strings"]) == set(STRINGS)

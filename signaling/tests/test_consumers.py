@@ -38,6 +38,7 @@ def fast_timers(settings, **overrides: float) -> None:
         "TICK": 0.05,
         "HEARTBEAT_TIMEOUT": 0.5,
         "PRESENCE_TTL": 0.3,
+        "RESUME_GRACE": 0.3,
         **overrides,
     }
 
@@ -126,7 +127,11 @@ async def test_welcome_describes_me_the_room_and_the_others(world: World, open_s
         "peers": [],
         "ice": host.welcome["ice"],
         "heartbeat": 10,
+        "report": 10,
+        "resume": host.welcome["resume"],
+        "resumed": False,
     }
+    assert host.welcome["resume"].startswith(f"{host.peer}.")
     assert len(host.peer) == 12
     alex = await joined(open_socket, world.alex, world.slug, name="  Alex K.  ")
     assert alex.welcome["name"] == "Alex K."
@@ -402,8 +407,20 @@ async def test_closing_the_socket_is_announced_as_left(world: World, open_socket
     host = await joined(open_socket, world.host, world.slug)
     alex = await joined(open_socket, world.alex, world.slug)
     await host.expect("peer-joined")
-    await alex.disconnect(code=1001)
+    await alex.disconnect(code=1000)
     await host.expect("peer-left", peer=alex.peer, reason="left")
+    assert await host.nothing()
+
+
+async def test_a_lost_socket_is_announced_as_timeout_after_the_grace_period(
+    world: World, open_socket: Opener, settings
+):
+    fast_timers(settings, HEARTBEAT_TIMEOUT=5)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    await alex.disconnect(code=1006)
+    await host.expect("peer-left", peer=alex.peer, reason="timeout")
     assert await host.nothing()
 
 

@@ -168,3 +168,68 @@ async def test_redis_keys_expire_with_the_room(redis_url: str):
     finally:
         await client.aclose()
         await store.aclose()
+
+
+# --- Held seats and resuming -----------------------------------------------------------
+
+
+async def test_resume_gives_the_seat_to_a_new_channel_with_the_same_peer_id(backend: Presence):
+    await backend.join(ROOM, entry("a", 1, name="민지"), capacity=4, ttl=TTL)
+    await backend.join(ROOM, entry("b", 2), capacity=4, ttl=TTL)
+    assert await backend.hold(ROOM, "a", "specific.test!a", grace=TTL)
+    result, reaped = await backend.resume(
+        ROOM, "a", 1, "specific.test!new", {"muted": True, "hand": True}, ttl=TTL
+    )
+    assert reaped == []
+    assert result is not None
+    assert (result.entry.peer, result.entry.channel, result.entry.name) == (
+        "a",
+        "specific.test!new",
+        "민지",
+    )
+    assert result.entry.state == {"muted": True, "hand": True}
+    assert result.old_channel == "specific.test!a"
+    assert [e.peer for e in result.peers] == ["b"]
+    # Still one seat, now on the new channel.
+    assert await backend.count([ROOM]) == {ROOM: 2}
+    joined = await backend.join(ROOM, entry("c", 3), capacity=4, ttl=TTL)
+    assert {e.peer: e.channel for e in joined.peers}["a"] == "specific.test!new"
+
+
+async def test_only_its_own_user_resumes_a_seat(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=4, ttl=TTL)
+    result, _ = await backend.resume(ROOM, "a", 2, "specific.test!thief", {}, ttl=TTL)
+    assert result is None
+    again = await backend.join(ROOM, entry("b", 2), capacity=4, ttl=TTL)
+    assert [(e.peer, e.channel) for e in again.peers] == [("a", "specific.test!a")]
+
+
+async def test_a_seat_resumed_elsewhere_is_not_held_by_its_old_socket(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=4, ttl=TTL)
+    await backend.resume(ROOM, "a", 1, "specific.test!new", {}, ttl=TTL)
+    assert not await backend.hold(ROOM, "a", "specific.test!a", grace=0.05)
+    await asyncio.sleep(0.1)
+    present, reaped = await backend.refresh(ROOM, "a", ttl=TTL)
+    assert present
+    assert reaped == []
+
+
+async def test_a_held_seat_not_resumed_in_time_is_reaped(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=4, ttl=TTL)
+    await backend.join(ROOM, entry("b", 2), capacity=4, ttl=TTL)
+    assert await backend.hold(ROOM, "a", "specific.test!a", grace=0.05)
+    # Held seats still count (and take a seat of the cap) until they expire.
+    assert await backend.count([ROOM]) == {ROOM: 2}
+    await asyncio.sleep(0.1)
+    present, reaped = await backend.refresh(ROOM, "b", ttl=TTL)
+    assert present
+    assert [e.peer for e in reaped] == ["a"]
+    result, _ = await backend.resume(ROOM, "a", 1, "specific.test!late", {}, ttl=TTL)
+    assert result is None
+
+
+async def test_a_held_seat_counts_against_the_cap(backend: Presence):
+    await backend.join(ROOM, entry("a", 1), capacity=1, ttl=TTL)
+    await backend.hold(ROOM, "a", "specific.test!a", grace=TTL)
+    result = await backend.join(ROOM, entry("b", 2), capacity=1, ttl=TTL)
+    assert not result.admitted

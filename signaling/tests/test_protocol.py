@@ -43,7 +43,8 @@ def test_limits_come_from_settings():
 
 def test_close_codes_match_the_document():
     assert {code.value for code in CloseCode} == {
-        1000, 1011, 4000, 4001, 4002, 4003, 4400, 4401, 4403, 4404, 4408, 4409, 4410, 4413, 4423,
+        1000, 1011, 4000, 4001, 4002, 4003, 4400, 4401, 4403, 4404, 4408, 4409, 4410, 4412, 4413,
+        4423,
         4429,
     }  # fmt: skip
 
@@ -108,7 +109,7 @@ def test_frame_cap_counts_utf8_bytes():
 
 
 def test_join_defaults():
-    assert parse({"type": "join"}).fields == {"name": None, "state": DEFAULT_STATE}
+    assert parse({"type": "join"}).fields == {"name": None, "state": DEFAULT_STATE, "resume": None}
     assert DEFAULT_STATE == {"muted": False, "camera": True, "screen": False, "hand": False}
 
 
@@ -136,7 +137,34 @@ def test_join_state_must_be_an_object_of_booleans(state):
 @pytest.mark.parametrize("kind", ["offer", "answer"])
 def test_description(kind: str):
     message = parse({"type": kind, "to": "Vx3k9QmT2pLa", "sdp": "v=0\r\n", "from": "forged"})
-    assert message.fields == {"to": "Vx3k9QmT2pLa", "sdp": "v=0\r\n"}
+    assert message.fields == {"to": "Vx3k9QmT2pLa", "sdp": "v=0\r\n", "gen": None}
+
+
+@pytest.mark.parametrize("kind", ["offer", "answer"])
+def test_description_generation_is_a_small_integer(kind: str):
+    frame = {"type": kind, "to": "x", "sdp": "v=0"}
+    assert parse({**frame, "gen": 7}).fields["gen"] == 7
+    assert parse({**frame, "gen": 0}).fields["gen"] == 0
+    for bad in (-1, 2**31, 1.5, "3", True, [1]):
+        assert refused({**frame, "gen": bad}).code == ErrorCode.INVALID
+
+
+def test_generation_is_relayed_untouched():
+    fields = {"to": "x", "sdp": "v=0", "gen": 4}
+    assert json.loads(relay_frame("answer", "me", fields)) == {
+        "type": "answer", "from": "me", "sdp": "v=0", "gen": 4,
+    }  # fmt: skip
+    fields["gen"] = None
+    assert json.loads(relay_frame("offer", "me", fields)) == {
+        "type": "offer", "from": "me", "sdp": "v=0",
+    }  # fmt: skip
+
+
+def test_join_resume_token_is_a_bounded_string():
+    assert parse({"type": "join", "resume": "a.b.c"}).fields["resume"] == "a.b.c"
+    assert parse({"type": "join", "resume": ""}).fields["resume"] is None
+    assert refused({"type": "join", "resume": 5}).code == ErrorCode.INVALID
+    assert refused({"type": "join", "resume": "x" * 129}).code == ErrorCode.INVALID
 
 
 @pytest.mark.parametrize(

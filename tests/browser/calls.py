@@ -127,6 +127,47 @@ class Person:
     page: Page
 
 
+# Follow the live connections from now on: every 100 ms, per connection, how
+# long since its video framesDecoded last grew; the worst such gap is kept.
+WATCH_FRAMES = """() => {
+    const pcs = window.__testPcs.filter((pc) => pc.connectionState !== "closed");
+    const watch = { pcs, created: window.__testPcs.length, worst: 0,
+                    last: pcs.map(() => ({ at: performance.now(), frames: -1 })) };
+    window.__watch = watch;
+    const sample = async () => {
+        for (const [index, pc] of pcs.entries()) {
+            const stats = await pc.getStats();
+            let frames = 0;
+            stats.forEach((s) => {
+                if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded || 0;
+            });
+            const now = performance.now();
+            const last = watch.last[index];
+            if (frames > last.frames) {
+                last.at = now;
+                last.frames = frames;
+            } else {
+                watch.worst = Math.max(watch.worst, now - last.at);
+            }
+        }
+    };
+    watch.timer = setInterval(sample, 100);
+    return pcs.length;
+}"""
+
+# What the watch saw: the worst stall, whether any connection was created or
+# closed since, and every connection's decoded frames.
+WATCHED = """() => {
+    const watch = window.__watch;
+    return {
+        worst: watch.worst,
+        created: window.__testPcs.length - watch.created,
+        open: watch.pcs.filter((pc) => pc.connectionState === "connected").length,
+        frames: watch.last.map((entry) => entry.frames),
+    };
+}"""
+
+
 def make_room(owner, name: str = "Weekly sync", members=(), max_participants: int = 4) -> Room:
     room = services.room_create(owner=owner, name=name, max_participants=max_participants)
     for user in members:

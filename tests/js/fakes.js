@@ -145,10 +145,22 @@ export class FakePeerConnection extends EventTarget {
     return `v=0\r\no=- ${this.session} ${this.version++} IN IP4 127.0.0.1\r\n${media}\r\n`;
   }
 
-  async setLocalDescription() {
+  /** @param {RTCOfferOptions} [options] */
+  async createOffer(options = {}) {
     await Promise.resolve();
     if (this.signalingState === "closed") throw new DOMException("closed", "InvalidStateError");
-    if (this.signalingState === "have-remote-offer") {
+    if (options.iceRestart) this.iceRestarts += 1;
+    return { type: "offer", sdp: this.sdp() };
+  }
+
+  /** @param {RTCSessionDescriptionInit} [description] */
+  async setLocalDescription(description) {
+    await Promise.resolve();
+    if (this.signalingState === "closed") throw new DOMException("closed", "InvalidStateError");
+    if (description?.type === "offer") {
+      this.localDescription = description;
+      this.signalingState = "have-local-offer";
+    } else if (this.signalingState === "have-remote-offer") {
       this.localDescription = { type: "answer", sdp: this.sdp() };
       this.signalingState = "stable";
     } else {

@@ -83,7 +83,8 @@ test("the newcomer offers at once and the other side answers on the transceivers
       ["video", true],
     ],
   );
-  assert.equal(pc(b).channels.length, 1);
+  // The chat channel and the file channel, both negotiated.
+  assert.equal(pc(b).channels.length, 2);
 });
 
 test("simultaneous ICE restarts settle: the impolite side's offer wins", async () => {

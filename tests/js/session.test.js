@@ -61,7 +61,7 @@ function makeSession() {
 }
 
 /** Join and get a welcome listing `peers`. */
-function inCall(peers = [peerInfo("bbb")], self = "aaa") {
+function inCall(peers = [peerInfo("bbb")], self = "aaa", resume = "") {
   const setup = makeSession();
   setup.session.start();
   setup.session.join("민지");
@@ -73,6 +73,8 @@ function inCall(peers = [peerInfo("bbb")], self = "aaa") {
     host: true,
     peers,
     ice: ICE,
+    resume,
+    resumed: false,
   });
   return setup;
 }
@@ -243,29 +245,100 @@ test("losing the server keeps every pair; a welcome under a new id starts them o
   assert.equal(left?.detail.announce, false);
 });
 
-test("a welcome that keeps our peer id keeps the pairs and resends our state", async () => {
-  const { session, signaling } = inCall([peerInfo("bbb"), peerInfo("ccc")]);
-  const pair = session.roster.get("bbb")?.pair;
+test("a resumed welcome keeps the pairs, drops who left, adds who came, re-offers", async () => {
+  const everyone = [peerInfo("bbb"), peerInfo("ccc"), peerInfo("eee")];
+  const { session, signaling, events } = inCall(everyone, "aaa", "tok-1");
+  await settle();
+  const pair = /** @type {any} */ (session.roster.get("bbb")?.pair);
+  // bbb answered; ccc's answer never came (the server went away).
+  const bbbOffer = signaling.sentOf("offer").find((m) => m.to === "bbb");
+  await pair.handle({ type: "answer", from: "bbb", sdp: pair.pc.localDescription.sdp, gen: 1 });
+  assert.equal(pair.pc.signalingState, "stable");
+  assert.equal(bbbOffer?.gen, 1);
+  const ccc = /** @type {any} */ (session.roster.get("ccc")?.pair);
+  assert.equal(ccc.pc.signalingState, "have-local-offer");
+  signaling.deliver({ type: "resume-token", token: "tok-2" });
   signaling.drop(1012);
   session.setState({ muted: true });
   signaling.open();
-  // ccc left while we were away; ddd came.
+  const join = signaling.sentOf("join").at(-1);
+  assert.equal(join?.resume, "tok-2");
+  assert.equal(join?.state.muted, true);
+  const offersBefore = signaling.sentOf("offer").length;
+  // ccc is still there, ddd came while we were away, eee left.
   signaling.deliver({
     type: "welcome",
     peer: "aaa",
     name: "민지",
     host: true,
-    peers: [peerInfo("bbb"), peerInfo("ddd")],
+    peers: [
+      peerInfo("bbb", { offer: false, state: { hand: true } }),
+      peerInfo("ccc", { offer: false }),
+      peerInfo("ddd", { offer: false }),
+    ],
     ice: ICE,
+    resume: "tok-3",
+    resumed: true,
   });
+  await settle();
   assert.equal(session.phase, "call");
-  assert.equal(session.roster.get("bbb")?.pair, pair);
-  assert.deepEqual([...session.roster.keys()], ["bbb", "ddd"]);
-  assert.deepEqual(signaling.sentOf("state").at(-1)?.state, {
-    muted: true,
-    camera: true,
-    screen: false,
+  assert.equal(session.roster.get("bbb")?.pair, pair, "the same pair, the same connection");
+  assert.equal(session.roster.get("ccc")?.pair, ccc);
+  assert.deepEqual([...session.roster.keys()], ["bbb", "ccc", "ddd"]);
+  assert.equal(session.resumeToken, "tok-3");
+  // Only the unanswered offer is made again (an ICE restart), with a new gen.
+  const again = signaling.sentOf("offer").slice(offersBefore);
+  assert.deepEqual(
+    again.map((m) => [m.to, m.gen]),
+    [["ccc", 2]],
+  );
+  assert.equal(ccc.pc.iceRestarts, 1);
+  assert.equal(pair.closed, false);
+  // The newcomer offers to us (it saw us come back): we wait for it.
+  assert.equal(session.roster.get("ddd")?.pair.pc.signalingState, "stable");
+  assert.equal(signaling.sentOf("state").length, 0, "the join carried our state");
+  const left = events.filter((e) => e.type === "participant-left");
+  assert.deepEqual(
+    left.map((e) => [e.detail.participant.id, e.detail.announce]),
+    [["eee", true]],
+  );
+});
+
+test("a refused resume token is forgotten: the next join is a fresh one", () => {
+  const { session, signaling } = inCall([peerInfo("bbb")], "aaa", "tok-1");
+  signaling.drop(1006);
+  signaling.open();
+  assert.equal(signaling.sentOf("join").at(-1)?.resume, "tok-1");
+  signaling.drop(4412);
+  assert.equal(session.phase, "reconnecting");
+  signaling.open();
+  assert.equal(signaling.sentOf("join").at(-1)?.resume, undefined);
+});
+
+test("peer-resumed updates their state and re-offers an unanswered offer", async () => {
+  const { session, signaling } = inCall([peerInfo("bbb")]);
+  await settle();
+  const pair = /** @type {any} */ (session.roster.get("bbb")?.pair);
+  const offers = signaling.sentOf("offer").length;
+  signaling.deliver({
+    type: "peer-resumed",
+    peer: "bbb",
+    state: { muted: true, camera: true, screen: false, hand: true },
   });
+  await settle();
+  assert.equal(session.roster.get("bbb")?.state.muted, true);
+  assert.deepEqual(
+    signaling
+      .sentOf("offer")
+      .slice(offers)
+      .map((m) => m.gen),
+    [2],
+  );
+  // The answer to the first offer arrives late: dropped; the second one applies.
+  await pair.handle({ type: "answer", from: "bbb", sdp: "v=0\r\no=- 9 1 IN IP4 x\r\n", gen: 1 });
+  assert.equal(pair.pc.signalingState, "have-local-offer");
+  await pair.handle({ type: "answer", from: "bbb", sdp: "v=0\r\no=- 9 2 IN IP4 x\r\n", gen: 2 });
+  assert.equal(pair.pc.signalingState, "stable");
 });
 
 test("the network coming back retries at once", () => {

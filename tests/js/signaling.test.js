@@ -113,3 +113,18 @@ test("a final close code stops; messages are parsed and pongs swallowed", () => 
   assert.equal(sockets.length, 1);
   assert.equal(signaling.send({ type: "ping" }), false);
 });
+
+test("a refused resume (4412) reconnects at once, without backing off", () => {
+  const signaling = new Signaling("ws://test/ws/rooms/x/");
+  open.push(signaling);
+  /** @type {any[]} */
+  const events = [];
+  signaling.addEventListener("reconnecting", (e) =>
+    events.push(/** @type {CustomEvent} */ (e).detail),
+  );
+  signaling.connect();
+  sockets[0].open();
+  sockets[0].closeWith(4412);
+  assert.deepEqual(events, [{ code: 4412, delay: 0 }]);
+  assert.equal(signaling.stopped, false);
+});

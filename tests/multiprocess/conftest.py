@@ -30,6 +30,8 @@ TIMERS = {
     "SIGNALING_PRESENCE_TTL": "1",
     "SIGNALING_HEARTBEAT_INTERVAL": "1",
     "SIGNALING_HEARTBEAT_TIMEOUT": "5",
+    # A lost socket's seat is held this long for its resume token.
+    "SIGNALING_RESUME_GRACE": "3",
 }
 WAIT = 10.0
 
@@ -141,6 +143,7 @@ class WsPeer:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.welcome: dict[str, Any] = {}
+        self.token = ""
         self._pinger: asyncio.Task[None] | None = None
 
     @classmethod
@@ -162,14 +165,17 @@ class WsPeer:
         await self.ws.send(json.dumps(frame))
 
     async def recv(self, within: float = WAIT) -> dict[str, Any]:
-        """The next frame other than ``pong``; ``Closed`` if the server closed."""
+        """The next frame other than ``pong`` and ``resume-token`` (kept, as a
+        browser does, in ``token``); ``Closed`` if the server closed."""
         async with asyncio.timeout(within):
             while True:
                 try:
                     frame = json.loads(await self.ws.recv())
                 except ConnectionClosed as closed:
                     raise Closed(closed.rcvd.code if closed.rcvd else None) from None
-                if frame["type"] != "pong":
+                if frame["type"] == "resume-token":
+                    self.token = str(frame["token"])
+                elif frame["type"] != "pong":
                     return frame
 
     async def expect(self, kind: str, within: float = WAIT, **fields: Any) -> dict[str, Any]:
@@ -198,6 +204,7 @@ class WsPeer:
     async def join(self, **fields: Any) -> dict[str, Any]:
         await self.send({"type": "join", **fields})
         self.welcome = await self.expect("welcome")
+        self.token = str(self.welcome.get("resume", ""))
         self._pinger = asyncio.create_task(self._ping(float(self.welcome["heartbeat"])))
         return self.welcome
 

@@ -10,9 +10,7 @@ the room page's count is right.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +20,20 @@ import redis.asyncio as aioredis
 
 from signaling.groups import room_group
 from signaling.live import participant_counts
-from tests.servers import DaphneServer, RedisServer, SentinelServer
+from tests.sentinel import MASTER, SentinelSetup, wait_sync
+from tests.servers import DaphneServer, RedisServer
 from tests.test_settings import in_child
 
 from .conftest import Meeting, WsPeer, server_env
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.redis]
 
-MASTER = "meet"
 SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 # Generous bounds for things that happen by themselves (seconds): failing over
 # takes Sentinel's down-after (1 s here) and an election; a newcomer must get
 # in within 10 s of it.
 FAILOVER_WITHIN = 30.0
 NEWCOMER_WITHIN = 10.0
-
-
-def wait_sync(check: Callable[[], bool], what: str, within: float = 20.0) -> None:
-    """Poll ``check`` until it holds (fixtures, before any socket is open)."""
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.05)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float) -> None:
@@ -57,59 +46,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: fl
             except redis.RedisError:
                 pass  # the server being asked is itself still coming up
             await asyncio.sleep(0.05)
-
-
-def replication_up(replica: RedisServer) -> bool:
-    with redis.Redis(port=replica.port, decode_responses=True) as client:
-        return client.info("replication").get("master_link_status") == "up"
-
-
-def sentinel_knows_replica(sentinel: SentinelServer, replica: RedisServer) -> bool:
-    with redis.Redis(port=sentinel.port, decode_responses=True) as client:
-        replicas = client.execute_command("SENTINEL", "REPLICAS", MASTER)
-    for item in replicas:
-        info = item if isinstance(item, dict) else dict(zip(item[::2], item[1::2], strict=True))
-        if int(info["port"]) == replica.port and info["flags"] == "slave":
-            return True
-    return False
-
-
-@dataclass
-class SentinelSetup:
-    primary: RedisServer
-    replica: RedisServer
-    sentinel: SentinelServer
-
-    def env(self) -> dict[str, str]:
-        return {"REDIS_SENTINELS": self.sentinel.address, "REDIS_SENTINEL_MASTER": MASTER}
-
-    async def master_port(self) -> int:
-        client = aioredis.Redis(port=self.sentinel.port, decode_responses=True)
-        try:
-            _host, port = await client.execute_command(
-                "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER
-            )
-        finally:
-            await client.aclose()
-        return int(port)
-
-
-@pytest.fixture
-def sentinel_setup(tmp_path: Path) -> Iterator[SentinelSetup]:
-    """A primary, a replica of it, and a Sentinel watching them, on free
-    loopback ports; everything in ``tmp_path``, everything stopped after."""
-    primary = RedisServer(tmp_path / "primary")
-    with primary:
-        replica = RedisServer(tmp_path / "replica", replica_of=primary.port)
-        with replica:
-            wait_sync(lambda: replication_up(replica), "the replica never synced")
-            sentinel = SentinelServer(tmp_path / "sentinel", master_port=primary.port)
-            with sentinel:
-                wait_sync(
-                    lambda: sentinel_knows_replica(sentinel, replica),
-                    "the Sentinel never saw the replica",
-                )
-                yield SentinelSetup(primary, replica, sentinel)
 
 
 @pytest.fixture

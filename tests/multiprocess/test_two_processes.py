@@ -162,12 +162,75 @@ async def test_a_killed_process_peers_are_reaped_and_announced(
 
     doomed.kill()
     killed_at = time.monotonic()
-    bound = float(TIMERS["SIGNALING_PRESENCE_TTL"]) + float(TIMERS["SIGNALING_TICK"])
+    # Its seats are held for their browsers to resume elsewhere, then reaped.
+    bound = sum(
+        float(TIMERS[name])
+        for name in ("SIGNALING_PRESENCE_TTL", "SIGNALING_RESUME_GRACE", "SIGNALING_TICK")
+    )
     for survivor in (host, alex):
-        await survivor.expect("peer-left", peer=ghost.peer, reason="timeout")
-    # Documented bound: PRESENCE_TTL + TICK after the last refresh (plus slack
-    # for a loaded test machine).
+        await survivor.expect("peer-left", peer=ghost.peer, reason="timeout", within=bound + 5)
+    # Documented bound: PRESENCE_TTL + RESUME_GRACE + TICK after the last
+    # refresh (plus slack for a loaded test machine).
     assert time.monotonic() - killed_at < bound + 2.0
     # Exactly once: the survivors still talk, and nothing else arrives first.
     await alex.send({"type": "offer", "to": host.peer, "sdp": SDP})
     await host.expect("offer", **{"from": alex.peer})
+
+
+async def test_a_killed_process_peer_resumes_on_the_other_and_nobody_sees_it_leave(
+    cluster: Cluster, meeting: Meeting, peers, start_server
+):
+    doomed = start_server(cluster.layer)
+    slug = meeting.room.slug
+    host = await peers(cluster.a, slug, meeting.host.session)
+    await host.join()
+    alex = await peers(doomed, slug, meeting.members[0].session)
+    await alex.join(state={"muted": True})
+    await host.expect("peer-joined")
+    token = alex.token
+
+    doomed.kill()
+    # The browser comes back through the other process, with its token.
+    again = await peers(cluster.b, slug, meeting.members[0].session)
+    welcome = await again.join(resume=token, state={"muted": True, "camera": False})
+    assert welcome["resumed"] is True
+    assert welcome["peer"] == alex.peer
+    assert [(p["peer"], p["offer"]) for p in welcome["peers"]] == [(host.peer, False)]
+    # The host hears the same peer came back: no peer-left, no peer-joined.
+    resumed = await host.expect("peer-resumed", peer=alex.peer)
+    assert resumed["state"]["camera"] is False
+    # Relaying reaches the new socket under the old peer id, both ways.
+    await host.send({"type": "offer", "to": alex.peer, "sdp": SDP, "gen": 3})
+    assert await again.recv() == {"type": "offer", "from": host.peer, "sdp": SDP, "gen": 3}
+    await again.send({"type": "answer", "to": host.peer, "sdp": SDP, "gen": 3})
+    assert await host.recv() == {"type": "answer", "from": alex.peer, "sdp": SDP, "gen": 3}
+    # Long after the dead process's seat would have been reaped, still there.
+    grace = float(TIMERS["SIGNALING_PRESENCE_TTL"]) + float(TIMERS["SIGNALING_RESUME_GRACE"])
+    await asyncio.sleep(grace + 1)  # the scenario is the passing of time
+    await again.send({"type": "state", "state": {"muted": False}})
+    frame = await host.expect("peer-state", peer=alex.peer)
+    assert frame["state"]["muted"] is False
+
+
+async def test_a_seat_not_resumed_in_time_is_freed_and_its_token_refused(
+    cluster: Cluster, meeting: Meeting, peers, start_server
+):
+    doomed = start_server(cluster.layer)
+    slug = meeting.room.slug
+    host = await peers(cluster.a, slug, meeting.host.session)
+    await host.join()
+    alex = await peers(doomed, slug, meeting.members[0].session)
+    await alex.join()
+    await host.expect("peer-joined")
+    token = alex.token
+    doomed.kill()
+    await host.expect("peer-left", peer=alex.peer, reason="timeout", within=15)
+    late = await peers(cluster.b, slug, meeting.members[0].session)
+    await late.send({"type": "join", "resume": token})
+    assert await late.closed() == 4412
+    # A fresh join still works (the browser's next step after 4412).
+    fresh = await peers(cluster.b, slug, meeting.members[0].session)
+    welcome = await fresh.join()
+    assert welcome["resumed"] is False
+    assert welcome["peer"] != alex.peer
+    await host.expect("peer-joined")

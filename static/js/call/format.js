@@ -51,3 +51,25 @@ export function plural(forms, n, lang, values = {}) {
 export function initial(name) {
   return (Array.from(name.trim())[0] || "?").toUpperCase();
 }
+
+/**
+ * A size for people: "820 kB", "1.5 MB" (decimal units, as file managers show).
+ * @param {number} size bytes
+ * @param {string} [lang]
+ * @returns {string}
+ */
+export function formatBytes(size, lang) {
+  const units = /** @type {const} */ (["byte", "kilobyte", "megabyte", "gigabyte"]);
+  let value = size;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return new Intl.NumberFormat(lang || undefined, {
+    style: "unit",
+    unit: units[unit],
+    unitDisplay: "short",
+    maximumFractionDigits: unit > 1 ? 1 : 0,
+  }).format(value);
+}

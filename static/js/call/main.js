@@ -12,7 +12,9 @@
  */
 
 import { Chat } from "./chat.js";
-import { format } from "./format.js";
+import { FileTransfers } from "./files.js";
+import { format, formatBytes } from "./format.js";
+import { LinkReporter } from "./link-report.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
 import { loadPrefs, savePrefs } from "./prefs.js";
@@ -23,6 +25,7 @@ import { CallUI } from "./ui/index.js";
 
 /** @typedef {import("./ui/pickers.js").DeviceKind} DeviceKind */
 /** @typedef {import("./media.js").MediaProblem} MediaProblem */
+/** @typedef {import("./ui/file-picker.js").FileTarget} FileTarget */
 
 const config = JSON.parse(document.getElementById("call-config")?.textContent || "{}");
 const t = config.strings;
@@ -49,10 +52,12 @@ const session = new CallSession({
   budget: config.budget,
   name: config.me.name,
   host: config.me.host,
+  files: new FileTransfers({ maxBytes: config.files.maxBytes }),
 });
 ui.follow(session);
 ui.followLinks(new LinkMonitor({ session }));
 ui.followSafety(new SafetyCheck({ session }));
+new LinkReporter({ session, signaling });
 const selfStream = new MediaStream();
 
 // --- Local media and devices ----------------------------------------------------
@@ -309,6 +314,31 @@ ui.addEventListener("chat-send", (event) => {
   ui.chat.sent();
   if (sent === 0) ui.chat.setHint(t.chatNobody);
 });
+
+// Files go to everyone in the call or to one person; each accepts on their own.
+ui.addEventListener("file-send", (event) => {
+  const { file, to } = /** @type {CustomEvent<{file: File, to: FileTarget}>} */ (event).detail;
+  const files = /** @type {FileTransfers} */ (session.files);
+  if (to && !session.roster.has(to.id)) {
+    ui.files.setNotice(format(t.fileGone, { name: to.name }));
+    return;
+  }
+  try {
+    const sent = files.send(file, to ? [to.id] : [...session.roster.keys()]);
+    const none = to ? format(t.fileNotReady, { name: to.name }) : t.fileNobody;
+    ui.files.setNotice(sent.length ? null : none);
+  } catch (error) {
+    const tooLarge = error instanceof RangeError && error.message === "too-large";
+    const size = formatBytes(config.files.maxBytes, document.documentElement.lang);
+    ui.files.setNotice(tooLarge ? format(t.fileTooLarge, { size }) : t.fileEmpty);
+  }
+});
+for (const action of /** @type {const} */ (["accept", "decline", "cancel"])) {
+  ui.addEventListener(`file-${action}`, (event) => {
+    const { peer, id } = /** @type {CustomEvent<{peer: string, id: string}>} */ (event).detail;
+    session.files?.[action](peer, id);
+  });
+}
 
 ui.addEventListener("retry-pair", (event) => {
   session.retryPair(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);

@@ -13,7 +13,9 @@
 
 /**
  * An `offer`, `answer` or `candidate` frame from the server (`from` stamped).
- * @typedef {{type: string, from?: string, sdp?: string,
+ * `gen` numbers the offers of one side of the pair; an answer carries the
+ * `gen` of the offer it answers (docs/protocol.md, "Resume").
+ * @typedef {{type: string, from?: string, sdp?: string, gen?: number,
  *   candidate?: RTCIceCandidateInit|null}} SignalFrame
  */
 
@@ -43,6 +45,8 @@ export function sdpSessionId(sdp) {
  * - `stream`: `detail.stream` is the remote MediaStream (a new one after a rebuild).
  * - `channel-open`: the chat data channel opened.
  * - `channel-message`: `detail.data` is a string received on it.
+ * - `file-channel`: `detail.channel` is this connection's new "file" data
+ *   channel (files.js drives it; a rebuild makes a new one).
  * - `ice-error`: `detail` is `{errorCode, url, errorText}` from `icecandidateerror`.
  * - `negotiated`: a negotiation finished (senders exist now; re-apply encodings).
  */
@@ -81,11 +85,17 @@ export class Peer extends EventTarget {
     this.settingRemoteAnswer = false;
     /** Whether our current connection made the offer of its first negotiation. */
     this.offeredFirst = false;
+    /** The generation of our latest offer (they answer with it). */
+    this.offerGen = 0;
+    /** The generation of the latest offer of theirs we applied. */
+    this.remoteGen = -1;
     this.remoteSession = "";
     /** @type {{audio: RTCRtpSender|null, video: RTCRtpSender|null}} */
     this.senders = { audio: null, video: null };
     /** @type {RTCDataChannel|null} */
     this.channel = null;
+    /** @type {RTCDataChannel|null} */
+    this.fileChannel = null;
     this.remoteStream = new MediaStream();
     this.pc = this.build(initiator);
   }
@@ -166,6 +176,10 @@ export class Peer extends EventTarget {
   openChannel() {
     const channel = this.pc.createDataChannel("chat", { negotiated: true, id: 0, ordered: true });
     this.channel = channel;
+    // Files get their own channel, so a large one never holds up chat.
+    const files = this.pc.createDataChannel("file", { negotiated: true, id: 1, ordered: true });
+    this.fileChannel = files;
+    this.dispatchEvent(new CustomEvent("file-channel", { detail: { channel: files } }));
     channel.addEventListener("open", () => {
       if (channel === this.channel) this.dispatchEvent(new Event("channel-open"));
     });
@@ -194,7 +208,7 @@ export class Peer extends EventTarget {
       this.makingOffer = true;
       await pc.setLocalDescription();
       if (pc !== this.pc || pc.signalingState !== "have-local-offer") return;
-      this.send({ type: "offer", sdp: pc.localDescription?.sdp });
+      this.sendOffer(pc);
       if (this.firstOffer) {
         this.firstOffer = false;
         performance.mark(`meet:offer-sent:${this.id}`);
@@ -202,6 +216,43 @@ export class Peer extends EventTarget {
     } catch (error) {
       // A connection replaced or closed meanwhile fails here; that is expected.
       if (pc === this.pc && !this.closed) console.warn("meet: could not create an offer", error);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  /**
+   * @private
+   * @param {RTCPeerConnection} pc
+   */
+  sendOffer(pc) {
+    this.offerGen += 1;
+    this.send({ type: "offer", sdp: pc.localDescription?.sdp, gen: this.offerGen });
+  }
+
+  /**
+   * The signaling server was away (ours, or theirs: `peer-resumed`), so
+   * whatever it was relaying between us may be lost. A settled pair needs
+   * nothing. An offer of ours still unanswered is made again, with an ICE
+   * restart (the candidates that went with it may be lost too); its `gen`
+   * makes a late answer to the old one harmless.
+   */
+  resync() {
+    if (this.closed || this.makingOffer) return;
+    if (this.pc.signalingState === "have-local-offer") this.reoffer(this.pc);
+  }
+
+  /**
+   * @private
+   * @param {RTCPeerConnection} pc
+   */
+  async reoffer(pc) {
+    try {
+      this.makingOffer = true;
+      await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+      if (pc === this.pc && pc.signalingState === "have-local-offer") this.sendOffer(pc);
+    } catch (error) {
+      if (pc === this.pc && !this.closed) console.warn("meet: could not offer again", error);
     } finally {
       this.makingOffer = false;
     }
@@ -240,6 +291,11 @@ export class Peer extends EventTarget {
       await this.addCandidate(message.candidate);
       return;
     }
+    const gen = typeof message.gen === "number" ? message.gen : null;
+    // Across a signaling outage: an answer to an offer we have since replaced,
+    // or an offer older than one already applied, belongs to the past.
+    if (message.type === "answer" && gen !== null && gen !== this.offerGen) return;
+    if (message.type === "offer" && gen !== null && gen <= this.remoteGen) return;
     const description = /** @type {RTCSessionDescriptionInit} */ ({
       type: message.type,
       sdp: message.sdp,
@@ -277,9 +333,13 @@ export class Peer extends EventTarget {
     this.remoteSession = sdpSessionId(description.sdp) || this.remoteSession;
 
     if (description.type === "offer") {
+      if (gen !== null) this.remoteGen = gen;
       this.attachToOffer();
       await this.pc.setLocalDescription();
-      this.send({ type: "answer", sdp: this.pc.localDescription?.sdp });
+      /** @type {{type: string, sdp: string|undefined, gen?: number}} */
+      const answer = { type: "answer", sdp: this.pc.localDescription?.sdp };
+      if (gen !== null) answer.gen = gen;
+      this.send(answer);
       performance.mark(`meet:answer-sent:${this.id}`);
     } else {
       performance.mark(`meet:answer:${this.id}`);
@@ -494,6 +554,7 @@ export class Peer extends EventTarget {
    */
   teardown(pc) {
     if (this.channel) this.channel.close();
+    if (this.fileChannel) this.fileChannel.close();
     pc.close();
   }
 

@@ -11,6 +11,8 @@ export const ServerMessage = Object.freeze({
   PEER_JOINED: "peer-joined",
   PEER_LEFT: "peer-left",
   PEER_STATE: "peer-state",
+  PEER_RESUMED: "peer-resumed",
+  RESUME_TOKEN: "resume-token",
   OFFER: "offer",
   ANSWER: "answer",
   CANDIDATE: "candidate",
@@ -31,6 +33,7 @@ export const ClientMessage = Object.freeze({
   KICK: "kick",
   END: "end",
   LEAVE: "leave",
+  LINKS: "links",
 });
 
 /** WebSocket close codes ("Close codes" in docs/protocol.md). */
@@ -54,6 +57,7 @@ export const CloseCode = Object.freeze({
   TIMEOUT: 4408,
   FULL: 4409,
   ENDED: 4410,
+  RESUME_REFUSED: 4412,
   TOO_LARGE: 4413,
   LOCKED: 4423,
   FLOOD: 4429,
@@ -70,7 +74,8 @@ export const LeaveReason = Object.freeze({
 
 /**
  * Close codes after which reconnecting can help: the server went away,
- * restarted or timed an idle socket out. Everything else is final.
+ * restarted or timed an idle socket out, or refused a resume token (the
+ * next attempt joins afresh). Everything else is final.
  */
 /** @type {Set<number>} */
 const RECONNECT = new Set([
@@ -82,6 +87,7 @@ const RECONNECT = new Set([
   CloseCode.TRY_AGAIN_LATER,
   CloseCode.BAD_GATEWAY,
   CloseCode.TIMEOUT,
+  CloseCode.RESUME_REFUSED,
 ]);
 
 /**

@@ -12,16 +12,18 @@
  *     any ── final close / leave() ──▶ ended
  *
  * While `reconnecting`, the roster and every pair are kept: media and chat go
- * peer to peer and do not need the server. The next `welcome` reconciles: if
- * it carries our old peer id, the server kept our seat and the pairs go on;
- * with a new id the others know us under a new name, so every pair starts
- * over.
+ * peer to peer and do not need the server. The next `join` carries the
+ * resume token of our seat. A resumed `welcome` (our old peer id) reconciles:
+ * the pairs go on, people who left meanwhile are dropped, newcomers added, and
+ * an offer of ours that the outage may have swallowed is made again. A
+ * refused token (4412) makes the socket join afresh at once; with a new id
+ * the others know us under a new name, so every pair starts over.
  * @module
  */
 
 import { Gestures, SELF } from "./gestures.js";
 import { Mesh } from "./mesh.js";
-import { ClientMessage, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
+import { ClientMessage, CloseCode, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
 import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
 
 /** @typedef {import("./peer.js").Peer} Peer */
@@ -94,8 +96,9 @@ export class CallSession extends EventTarget {
    * @param {{videoKbps: number, perPeerMaxKbps: number}} options.budget
    * @param {string} options.name our display name until the server says otherwise
    * @param {boolean} options.host
+   * @param {import("./files.js").FileTransfers} [options.files] file sharing, if offered
    */
-  constructor({ signaling, chat, tracks, budget, name, host }) {
+  constructor({ signaling, chat, tracks, budget, name, host, files }) {
     super();
     this.signaling = signaling;
     this.chat = chat;
@@ -105,6 +108,8 @@ export class CallSession extends EventTarget {
     this.roster = new Map();
     /** Our peer id in the call (null before the first `welcome`). */
     this.selfId = /** @type {string|null} */ (null);
+    /** Lets the next `join` take our seat back (from `welcome` / `resume-token`). */
+    this.resumeToken = /** @type {string|null} */ (null);
     this.name = name;
     this.host = host;
     /** @type {MediaState} what we send, and tell the others */
@@ -121,8 +126,11 @@ export class CallSession extends EventTarget {
       sendTo: (id, frame) => !!this.roster.get(id)?.pair.sendData(JSON.stringify(frame)),
     });
     this.gestures.addEventListener("hands", () => this.syncHands());
+    this.files = files || null;
     signaling.addEventListener("open", () => this.onOpen());
-    signaling.addEventListener("reconnecting", () => this.onReconnecting());
+    signaling.addEventListener("reconnecting", (event) => {
+      this.onReconnecting(/** @type {CustomEvent<{code: number}>} */ (event).detail.code);
+    });
     signaling.addEventListener("closed", (event) => {
       this.onClosed(/** @type {CustomEvent<{code: number}>} */ (event).detail.code);
     });
@@ -261,12 +269,20 @@ export class CallSession extends EventTarget {
   /** @private */
   sendJoin() {
     this.chat.name = this.name;
-    this.signaling.send({ type: ClientMessage.JOIN, name: this.name, state: serverState(this.me) });
+    /** @type {{type: string, name: string, state: ReturnType<typeof serverState>, resume?: string}} */
+    const join = { type: ClientMessage.JOIN, name: this.name, state: serverState(this.me) };
+    if (this.phase === "reconnecting" && this.resumeToken) join.resume = this.resumeToken;
+    this.signaling.send(join);
     performance.mark("meet:join-sent");
   }
 
-  /** @private Before Join the server closes idle sockets (4408): reconnect silently. */
-  onReconnecting() {
+  /**
+   * @private Before Join the server closes idle sockets (4408): reconnect silently.
+   * @param {number} code
+   */
+  onReconnecting(code) {
+    // Our seat is gone (or the token was no good): the next join is a fresh one.
+    if (code === CloseCode.RESUME_REFUSED) this.resumeToken = null;
     if (this.phase === "call") this.setPhase("reconnecting");
   }
 
@@ -300,13 +316,17 @@ export class CallSession extends EventTarget {
       case ServerMessage.PEER_LEFT:
         this.removeParticipant(message.peer, message.reason, true);
         break;
-      case ServerMessage.PEER_STATE: {
-        const participant = this.roster.get(message.peer);
-        if (!participant) break;
-        participant.state = { ...DEFAULT_STATE, ...message.state, hand: participant.state.hand };
-        this.emit("participant-changed", { participant, change: "state" });
+      case ServerMessage.PEER_STATE:
+        this.updateState(message.peer, message.state);
         break;
-      }
+      case ServerMessage.PEER_RESUMED:
+        // Same person, same pair: only what the outage swallowed is redone.
+        this.updateState(message.peer, message.state);
+        this.roster.get(message.peer)?.pair.resync();
+        break;
+      case ServerMessage.RESUME_TOKEN:
+        this.resumeToken = message.token;
+        break;
       case ServerMessage.OFFER:
       case ServerMessage.ANSWER:
       case ServerMessage.CANDIDATE:
@@ -327,33 +347,54 @@ export class CallSession extends EventTarget {
 
   /**
    * @private
-   * @param {{peer: string, name: string, host: boolean, peers: PeerInfo[], ice: IceConfig}} message
+   * @param {string} id
+   * @param {Partial<MediaState>} state their whole state
+   */
+  updateState(id, state) {
+    const participant = this.roster.get(id);
+    if (!participant) return;
+    // The hand is not the server's: it follows the hands queue (gestures.js).
+    participant.state = { ...DEFAULT_STATE, ...state, hand: participant.state.hand };
+    this.emit("participant-changed", { participant, change: "state" });
+  }
+
+  /**
+   * @private
+   * @param {{peer: string, name: string, host: boolean, peers: PeerInfo[], ice: IceConfig,
+   *   resume?: string, resumed?: boolean}} message
    */
   onWelcome(message) {
     performance.mark("meet:welcome");
     this.mesh.setIce(message.ice);
-    const resumed = this.selfId !== null && message.peer === this.selfId;
+    this.resumeToken = message.resume || null;
+    const resumed = message.resumed === true && message.peer === this.selfId;
     const present = new Set(message.peers.map((peer) => peer.peer));
     for (const id of [...this.roster.keys()]) {
-      // A new peer id: the others know us under a new name, every pair starts over.
-      if (!resumed || !present.has(id)) this.removeParticipant(id, LeaveReason.LEFT, false);
+      // A new peer id: the others know us under a new name, every pair starts
+      // over. Resumed: only those who left while the server was away go.
+      if (!resumed || !present.has(id)) this.removeParticipant(id, LeaveReason.LEFT, resumed);
     }
     this.selfId = message.peer;
     this.name = message.name;
     this.host = message.host;
     this.chat.name = message.name;
     // Every pair first, so all the offers are under way before any page work.
+    // Someone new in a resumed welcome came while we were away (after us).
     const added = message.peers
       .filter((peer) => !this.roster.has(peer.peer))
-      .map((peer) => this.createParticipant(peer, false));
-    this.mesh.applyBudget();
-    if (resumed && this.phase === "reconnecting") {
-      // What changed while the server was away.
-      this.signaling.send({ type: ClientMessage.STATE, state: serverState(this.me) });
+      .map((peer) => this.createParticipant(peer, resumed));
+    if (resumed) {
+      for (const peer of message.peers) {
+        const participant = this.roster.get(peer.peer);
+        if (!participant || added.includes(participant)) continue;
+        this.updateState(peer.peer, peer.state || {});
+        participant.pair.resync();
+      }
     }
+    this.mesh.applyBudget();
     this.setPhase("call");
     for (const participant of added) {
-      this.emit("participant-joined", { participant, announce: false });
+      this.emit("participant-joined", { participant, announce: resumed });
     }
   }
 
@@ -422,6 +463,12 @@ export class CallSession extends EventTarget {
       }
       this.gestures.greet(participant.id);
     });
+    pair.addEventListener("file-channel", (event) => {
+      const { channel } = /** @type {CustomEvent<{channel: RTCDataChannel}>} */ (event).detail;
+      if (current()) this.files?.attach(participant.id, channel);
+    });
+    // The offering side made its channels in the pair's constructor, before this listener.
+    if (pair.fileChannel) this.files?.attach(participant.id, pair.fileChannel);
     pair.addEventListener("channel-message", (event) => {
       if (current())
         this.receiveData(
@@ -456,6 +503,7 @@ export class CallSession extends EventTarget {
     this.roster.delete(id);
     participant.pair.close();
     this.gestures.forget(id);
+    this.files?.detach(id);
     this.mesh.applyBudget();
     this.emit("participant-left", { participant, reason, announce });
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ClientMessage, ServerMessage, shouldReconnect } from "./protocol.js";
+import { ClientMessage, CloseCode, ServerMessage, shouldReconnect } from "./protocol.js";
 
 const BACKOFF_FIRST_MS = 250;
 /** Between calls a server may take its time to come back. */
@@ -15,7 +15,7 @@ export const BACKOFF_MAX_MS = 10000;
  * so the call is back under the server's control within a few seconds of it
  * being reachable (see `retryNow` for the network coming back).
  */
-export const LIVE_BACKOFF_MAX_MS = 3000;
+export const LIVE_BACKOFF_MAX_MS = 2000;
 
 /**
  * Delay before reconnect attempt number `attempt` (0-based): exponential with
@@ -111,7 +111,9 @@ export class Signaling extends EventTarget {
     if (this.openedAt && performance.now() - this.openedAt > 5000) this.attempt = 0;
     this.openedAt = 0;
     if (shouldReconnect(code)) {
-      const delay = backoffDelay(this.attempt++, this.maxDelay);
+      // A refused resume is an answer, not an outage: join afresh at once.
+      const delay =
+        code === CloseCode.RESUME_REFUSED ? 0 : backoffDelay(this.attempt++, this.maxDelay);
       this.dispatchEvent(new CustomEvent("reconnecting", { detail: { code, delay } }));
       this.retryTimer = setTimeout(() => this.connect(), delay);
       return;

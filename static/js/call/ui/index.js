@@ -9,7 +9,8 @@
  * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`,
  * `chat-send` ({text}), `invite`, `leave`, `end`, `kick` ({id}),
  * `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
- * `lower-hand` ({id}).
+ * `lower-hand` ({id}), `file-send` ({file, to}), `file-accept` / `file-decline` /
+ * `file-cancel` ({peer, id}).
  * @module
  */
 
@@ -19,6 +20,8 @@ import { ChatPanel } from "./chat-panel.js";
 import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
 import { EndedView } from "./ended.js";
+import { FilePicker } from "./file-picker.js";
+import { FilesView } from "./files.js";
 import { GesturesView } from "./gestures.js";
 import { Grid, SELF } from "./grid.js";
 import { LinkView } from "./link-view.js";
@@ -63,6 +66,13 @@ export class CallUI extends EventTarget {
     this.links = new LinkView(doc, t, this.grid, lang);
     this.safety = new SafetyView(doc, t);
     this.controls = new Controls(doc, t, { host, canShare, lang });
+    this.files = new FilesView(doc, t, {
+      lang,
+      onAnswer: (action, peer, id) => this.emit(`file-${action}`, { peer, id }),
+    });
+    this.filePicker = new FilePicker(doc, t, {
+      onSend: (file, to) => this.emit("file-send", { file, to }),
+    });
     this.gestures = new GesturesView(doc, t, {
       grid: this.grid,
       onReact: (emoji) => this.emit("react", { emoji }),
@@ -230,6 +240,8 @@ export class CallUI extends EventTarget {
     this.gestures.clear();
     this.links.close();
     this.safety.close();
+    this.files.clear();
+    this.filePicker.setOpen(false);
     this.grid.setInCall(false);
     this.grid.clear();
     this.incall.hidden = true;

@@ -25,12 +25,16 @@ export function followSession(ui, session) {
   const on = (type, render) =>
     session.addEventListener(type, (event) => render(/** @type {CustomEvent} */ (event).detail));
   on("phase", ({ phase, previous, outcome }) => renderPhase(ui, session, phase, previous, outcome));
+  const renderRecipients = () =>
+    ui.filePicker.setPeople([...session.roster.values()].map(({ id, name }) => ({ id, name })));
   on("participant-joined", ({ participant, announce }) => {
+    renderRecipients();
     ui.grid.add(participant.id, participant);
     if (participant.stream) ui.grid.setStream(participant.id, participant.stream);
     if (announce) ui.banner.show(format(t.peerJoined, { name: participant.name }));
   });
   on("participant-left", ({ participant, reason, announce }) => {
+    renderRecipients();
     ui.grid.remove(participant.id);
     if (!announce || reason === "replaced") return;
     const key = reason === "kicked" ? "peerKicked" : "peerLeft";
@@ -63,6 +67,10 @@ export function followSession(ui, session) {
   gestures.addEventListener("lowered", (event) => {
     const { by } = /** @type {CustomEvent} */ (event).detail;
     ui.banner.show(format(t.handLoweredBy, { name: by }));
+  });
+  session.files?.addEventListener("transfer", (event) => {
+    const { transfer } = /** @type {CustomEvent} */ (event).detail;
+    ui.files.render(transfer, session.roster.get(transfer.peer)?.name);
   });
   session.chat.addEventListener("message", (event) => {
     const { message, index } = /** @type {CustomEvent} */ (event).detail;
