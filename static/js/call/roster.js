@@ -8,6 +8,7 @@
  * @module
  */
 
+import { parseView, VIEW_FRAME } from "./encoding.js";
 import { LeaveReason } from "./protocol.js";
 
 /** @typedef {import("./peer.js").Peer} Peer */
@@ -158,6 +159,7 @@ export class Roster extends Map {
     if (!participant) return;
     this.delete(id);
     participant.pair.close();
+    this.mesh.forget(id);
     this.gestures.forget(id);
     this.files?.detach(id);
     this.mesh.applyBudget();
@@ -260,6 +262,9 @@ export class Roster extends Map {
     const sender = { id: participant.id, name: participant.name, host: participant.host };
     if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
     else if (frame.type === "fingerprints") this.emit("fingerprints", { participant, frame });
-    else this.gestures.receive(frame, sender);
+    else if (frame.type === VIEW_FRAME) {
+      const view = parseView(frame);
+      if (view) this.mesh.setView(participant.id, view);
+    } else this.gestures.receive(frame, sender);
   }
 }
