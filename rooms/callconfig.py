@@ -293,6 +293,21 @@ STRINGS.update(
 )
 
 
+# The security code and its warning (static/js/call/ui/safety-view.js).
+STRINGS.update(
+    {
+        "safetyButtonLabel": _("Security code (%(status)s)"),
+        "safetyAlone": _("No one else is in the call yet."),
+        "safetyChecking": _("Checking the connections…"),
+        "safetyVerified": _("Both ends of every connection see the same keys."),
+        "safetyMismatch": _("The keys of a connection do not match."),
+        "safetyWarningPair": _("Connection between %(a)s and %(b)s"),
+        "safetyYou": _("you"),
+        "safetySomeone": _("someone"),
+    }
+)
+
+
 def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict[str, Any]:
     """Everything ``static/js/call/main.js`` reads from the ``call-config`` script tag."""
     user = membership.user

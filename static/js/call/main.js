@@ -19,6 +19,7 @@ import { LinkReporter } from "./link-report.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
 import { loadPrefs, savePrefs } from "./prefs.js";
+import { SafetyCheck } from "./safety-check.js";
 import { CallSession } from "./session.js";
 import { Signaling } from "./signaling.js";
 import { CallUI } from "./ui/index.js";
@@ -58,6 +59,7 @@ const session = new CallSession({
 ui.follow(session);
 const links = new LinkMonitor({ session });
 ui.followLinks(links);
+ui.followSafety(new SafetyCheck({ session }));
 new LinkReporter({ session, signaling });
 // Each sender encodes for the size we show it at (encoding.js).
 const views = new ViewReporter({ session });

@@ -269,6 +269,7 @@ export class Roster extends Map {
       return;
     }
     if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
+    else if (frame.type === "fingerprints") this.emit("fingerprints", { participant, frame });
     else if (frame.type === VIEW_FRAME) {
       const view = parseView(frame);
       if (view) this.mesh.setView(participant.id, view);

@@ -50,6 +50,8 @@ import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
  *   `connection` or `stream`.
  * - `self`: `{name, host, state}`: our own name or media state changed.
  * - `relay-problem`: TURN refused us, or a relay-only pair failed.
+ * - `fingerprints`: `{participant, frame}`, a `fingerprints` frame on their
+ *   channel, for the safety check (safety-check.js; roster.js passes it on).
  *
  * Reactions and raised hands are `gestures`' own events (gestures.js).
  */

@@ -28,6 +28,7 @@ import { bindIntents, confirmKick } from "./intents.js";
 import { LinkView } from "./link-view.js";
 import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
+import { SafetyView } from "./safety-view.js";
 import { followSession } from "./session-view.js";
 import { SettingsDialog } from "./settings.js";
 import { SpeakerTest } from "./speaker-test.js";
@@ -62,6 +63,7 @@ export class CallUI extends EventTarget {
         this.banner.show(t.enableAudio, { action: "unlock-audio", sticky: true }),
     });
     this.links = new LinkView(doc, t, this.grid, lang);
+    this.safety = new SafetyView(doc, t);
     this.controls = new Controls(doc, t, { host, canShare, lang });
     this.files = new FilesView(doc, t, {
       lang,
@@ -135,6 +137,23 @@ export class CallUI extends EventTarget {
    */
   followLinks(monitor) {
     this.links.follow(monitor);
+  }
+
+  /**
+   * Render the security code and, while a pair's ends disagree, the warning
+   * (safety-check.js).
+   * @param {import("../safety-check.js").SafetyCheck} check
+   */
+  followSafety(check) {
+    const session = check.session;
+    /** @param {string} id */
+    const nameOf = (id) =>
+      id === session.selfId
+        ? this.t.safetyYou
+        : session.roster.get(id)?.name || this.t.safetySomeone;
+    check.addEventListener("change", (event) => {
+      this.safety.render(/** @type {CustomEvent} */ (event).detail, nameOf);
+    });
   }
 
   /**

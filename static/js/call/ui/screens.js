@@ -76,6 +76,7 @@ function leaveCall(ui) {
   ui.settings.close();
   ui.gestures.clear();
   ui.links.close();
+  ui.safety.close();
   ui.files.clear();
   ui.filePicker.setOpen(false);
   ui.grid.setInCall(false);
