@@ -121,7 +121,7 @@ def test_room_page_names_the_acting_host_of_the_live_call_as_text(
     monkeypatch.setattr(views, "live_call", lambda room_id: LiveCall(2, "<b>Jun</b>", []))
     body = login(client, member).get(room.get_absolute_url()).content.decode()
     assert "2 of 4 in the call now" in body
-    assert "<strong>&lt;b&gt;Jun&lt;/b&gt;</strong> is acting host." in body
+    assert "<strong>&lt;b&gt;Jun&lt;/b&gt;</strong> is the acting host." in body
     monkeypatch.setattr(views, "live_call", lambda room_id: LiveCall(2, None, ["Minji"]))
     body = login(client, member).get(room.get_absolute_url()).content.decode()
     assert "acting host" not in body

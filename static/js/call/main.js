@@ -342,6 +342,18 @@ ui.addEventListener("retry-pair", (event) => {
 ui.addEventListener("kick", (event) => {
   session.kick(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
 });
+ui.addEventListener("mute", (event) => {
+  session.mute(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
+});
+ui.addEventListener("mute-all", () => session.muteAll());
+// A host asked us to mute: our own browser does it and says who. Unmuting stays ours.
+session.addEventListener("mute-requested", (event) => {
+  if (session.me.muted) return;
+  media.setMuted(true);
+  session.setState({ muted: true });
+  const { by } = /** @type {CustomEvent<{by: string|null}>} */ (event).detail;
+  ui.notify(by ? format(t.mutedBy, { name: by }) : t.mutedByHost, { kind: "warning" });
+});
 ui.addEventListener("end", () => session.end());
 ui.addEventListener("leave", () => session.leave());
 ui.addEventListener("rejoin", () => window.location.reload());

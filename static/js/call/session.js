@@ -22,6 +22,7 @@
  */
 
 import { Gestures, SELF } from "./gestures.js";
+import { Hosts } from "./hosts.js";
 import { Mesh } from "./mesh.js";
 import { ClientMessage, CloseCode, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
 import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
@@ -81,8 +82,12 @@ const DEFAULT_STATE = Object.freeze({ muted: false, camera: true, screen: false,
  *   `connection` or `stream`.
  * - `self`: `{name, host, state}`: our own name or media state changed.
  * - `relay-problem`: TURN refused us, or a relay-only pair failed.
+ * - `mute-requested`: `{by}`: a host (or the acting host) asks us to mute;
+ *   `by` is their name from our roster (null if we do not know them).
+ * - `server-error`: `{code}`: the server refused one of our messages.
  *
- * Reactions and raised hands are `gestures`' own events (gestures.js).
+ * Reactions and raised hands are `gestures`' own events (gestures.js); who
+ * leads the call is `hosts`' (hosts.js).
  */
 export class CallSession extends EventTarget {
   /**
@@ -125,6 +130,8 @@ export class CallSession extends EventTarget {
     });
     this.gestures.addEventListener("hands", () => this.syncHands());
     this.files = files || null;
+    /** The room's hosts in the call, or the acting host (hosts.js). */
+    this.hosts = new Hosts(host);
     signaling.addEventListener("open", () => this.onOpen());
     signaling.addEventListener("reconnecting", (event) => {
       this.onReconnecting(/** @type {CustomEvent<{code: number}>} */ (event).detail.code);
@@ -237,6 +244,20 @@ export class CallSession extends EventTarget {
     this.signaling.send({ type: ClientMessage.KICK, peer: id });
   }
 
+  /**
+   * Ask someone to mute (hosts and the acting host; the server checks).
+   * Nobody can be unmuted remotely: there is no message for it.
+   * @param {string} id
+   */
+  mute(id) {
+    this.signaling.send({ type: ClientMessage.MUTE, peer: id });
+  }
+
+  /** Ask everyone else to mute (hosts and the acting host). */
+  muteAll() {
+    this.signaling.send({ type: ClientMessage.MUTE, all: true });
+  }
+
   /** End the meeting for everyone (hosts). */
   end() {
     this.signaling.send({ type: ClientMessage.END });
@@ -335,8 +356,17 @@ export class CallSession extends EventTarget {
       case ServerMessage.ICE_SERVERS:
         this.mesh.setIce(message.ice);
         break;
+      case ServerMessage.ACTING_HOST:
+        this.hosts.setActing(message.peer);
+        break;
+      case ServerMessage.MUTE_REQUEST:
+        // Whoever asked, the server checked they may; only our own browser mutes us.
+        if (this.inCall)
+          this.emit("mute-requested", { by: this.roster.get(message.from)?.name ?? null });
+        break;
       case ServerMessage.ERROR:
         console.warn(`meet: server error ${message.code}: ${message.message}`);
+        this.emit("server-error", { code: message.code });
         break;
       default:
         break;
@@ -358,8 +388,8 @@ export class CallSession extends EventTarget {
 
   /**
    * @private
-   * @param {{peer: string, name: string, host: boolean, peers: PeerInfo[], ice: IceConfig,
-   *   resume?: string, resumed?: boolean}} message
+   * @param {{peer: string, name: string, host: boolean, acting?: string|null, peers: PeerInfo[],
+   *   ice: IceConfig, resume?: string, resumed?: boolean}} message
    */
   onWelcome(message) {
     performance.mark("meet:welcome");
@@ -376,6 +406,11 @@ export class CallSession extends EventTarget {
     this.name = message.name;
     this.host = message.host;
     this.chat.name = message.name;
+    this.hosts.welcome({
+      selfId: message.peer,
+      host: message.host,
+      acting: message.acting ?? null,
+    });
     // Every pair first, so all the offers are under way before any page work.
     // Someone new in a resumed welcome came while we were away (after us).
     const added = message.peers
@@ -520,7 +555,11 @@ export class CallSession extends EventTarget {
       return;
     }
     if (!frame || typeof frame !== "object") return;
-    const sender = { id: participant.id, name: participant.name, host: participant.host };
+    const sender = {
+      id: participant.id,
+      name: participant.name,
+      host: this.hosts.isHost(participant),
+    };
     if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
     else this.gestures.receive(frame, sender);
   }

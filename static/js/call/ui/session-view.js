@@ -54,8 +54,15 @@ export function followSession(ui, session) {
     ui.gestures.renderHands(gestures.queue.ordered(), {
       nameOf: (id) => (id === SELF ? session.name : session.roster.get(id)?.name || ""),
       isSelf: (id) => id === SELF,
-      host: session.host,
+      host: session.hosts.canHost,
     });
+  session.hosts.addEventListener("change", (event) => {
+    renderHosts(ui, session, /** @type {CustomEvent} */ (event).detail);
+    renderHands();
+  });
+  on("server-error", ({ code }) => {
+    if (code === "forbidden") ui.banner.show(t.hostsOnly, { kind: "error" });
+  });
   gestures.addEventListener("hands", renderHands);
   on("phase", ({ phase }) => {
     if (phase === "call") renderHands();
@@ -76,6 +83,23 @@ export function followSession(ui, session) {
     const { message, index } = /** @type {CustomEvent} */ (event).detail;
     ui.addChatMessage(message, index);
   });
+}
+
+/**
+ * Who leads the call changed: the tools, the acting host's tile, and a word
+ * about it when it happens during the call.
+ * @param {CallUI} ui
+ * @param {CallSession} session
+ * @param {import("../hosts.js").HostsChange} change
+ */
+function renderHosts(ui, session, { acting, previous, canHost, actingSelf, announce }) {
+  const t = ui.t;
+  ui.setHostRights({ canHost, acting: actingSelf ? SELF : acting });
+  if (!announce) return;
+  if (actingSelf) ui.banner.show(t.youAreActingHost);
+  else if (acting)
+    ui.banner.show(format(t.actingHostNow, { name: session.roster.get(acting)?.name || "" }));
+  else if (previous === session.hosts.selfId) ui.banner.show(t.actingHostOver);
 }
 
 /**
