@@ -340,6 +340,9 @@ SIGNALING: dict[str, int | float] = {
     # A seat whose socket was lost (or whose server process died) is held this
     # long for its resume token (docs/protocol.md, "Resume"); 0 frees it at once.
     "RESUME_GRACE": 60,
+    # How often each browser sends its link summary for operators (seconds;
+    # docs/protocol.md, "links"); the server keeps it three times as long.
+    "LINK_REPORT": 10,
     # Token bucket per connection: sustained messages per second, and burst.
     "RATE": 50,
     "BURST": 200,

@@ -14,11 +14,14 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
+from signaling.linkstats import room_links
 from signaling.live import participant_counts
 
 from . import services
@@ -122,11 +125,12 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         "max_participants",
         "is_locked",
         "live_count",
+        "live_links",
         "created_at",
         "ended_at",
     )
     # Ending and reopening disconnect or admit people: only the actions do that.
-    readonly_fields = ("slug", "owner", "live_count", "created_at", "ended_at")
+    readonly_fields = ("slug", "owner", "live_count", "live_links", "created_at", "ended_at")
     inlines = [MembershipInline, InviteInline]
     actions = ["lock_rooms", "unlock_rooms", "end_meetings", "reopen_meetings"]
 
@@ -155,6 +159,43 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         if not hasattr(room, "live"):
             room.live = participant_counts([room.pk]).get(room.pk, 0)  # type: ignore[attr-defined]
         return int(room.live)  # type: ignore[attr-defined]
+
+    @admin.display(description=_("links in the call now"))
+    def live_links(self, room: Room) -> SafeString:
+        """Who is connected to whom, over which path, as each side reports it
+        (signaling/linkstats.py; kept only while the call lasts)."""
+        rows = room_links(room.pk)
+        if rows is None:
+            return format_html("{}", gettext("Link reports are unavailable right now."))
+        if not rows:
+            return format_html("{}", gettext("No links reported in the call right now."))
+        unknown = "–"
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row.reporter,
+                    row.peer,
+                    " / ".join(part for part in (row.path, row.transport) if part) or unknown,
+                    unknown if row.rtt is None else gettext("%(ms)s ms") % {"ms": round(row.rtt)},
+                    unknown if row.loss is None else f"{row.loss:.1f} %",
+                    gettext("%(s)s s ago") % {"s": round(row.age)},
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            '<table class="live-links"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext("from"),
+            gettext("to"),
+            gettext("path"),
+            gettext("round trip"),
+            gettext("loss"),
+            gettext("reported"),
+            body,
+        )
 
     @admin.display(description=_("ended"), boolean=True, ordering="ended_at")
     def is_ended(self, room: Room) -> bool:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import secrets
 import time
 from typing import Any
@@ -44,7 +45,7 @@ from django.core.exceptions import PermissionDenied
 from rooms.models import SLUG_LENGTH
 from rooms.selectors import JoinGrant, JoinRefused
 
-from . import access, hosts, resume
+from . import access, hosts, linkstats, resume
 from .connection import Connection
 from .events import session_fingerprint
 from .groups import room_group, user_group
@@ -119,6 +120,9 @@ class CallConsumer(Connection):
         self.token_issued = 0.0
         # The acting host as our browser was last told (signaling.hosts).
         self.acting: str | None = None
+        # When this socket's last link summary was taken (time.monotonic()).
+        self.links_at = -math.inf
+        self.reported = False
 
     # --- Connection lifecycle --------------------------------------------------
 
@@ -201,6 +205,7 @@ class CallConsumer(Connection):
             try:
                 if not lost_socket(code) or self.limits.resume_grace <= 0:
                     entry = await self.presence.leave(self.room_id, self.peer_id)
+                    await self.forget_links()
                     if entry is not None:
                         # 4408: the transport gave up on a client that stopped reading.
                         timeout = code == CloseCode.TIMEOUT
@@ -242,6 +247,7 @@ class CallConsumer(Connection):
                     await self.hold_seat()
                 else:
                     entry = await self.presence.leave(self.room_id, self.peer_id)
+                    await self.forget_links()
                     if entry is not None and reason is not None:
                         await self.announce_left([entry], reason)
             except Exception:
@@ -255,6 +261,12 @@ class CallConsumer(Connection):
             why,
         )
         await self.close(code)
+
+    async def forget_links(self) -> None:
+        """Our seat is given up: our link summary goes with it (signaling/linkstats.py)."""
+        if self.reported:
+            self.reported = False
+            await linkstats.forget(self.room_id, self.peer_id)
 
     async def hold_seat(self) -> None:
         held = await self.presence.hold(
@@ -338,6 +350,8 @@ class CallConsumer(Connection):
                 await self.on_end(ref)
             case "leave":
                 await self.depart(CloseCode.LEFT, LeaveReason.LEFT, "leave")
+            case "links":
+                await self.on_links(fields, ref)
 
     async def relay(self, kind: str, fields: dict[str, Any], ref: str | None) -> None:
         """The hot path: addressed to one peer, stamped with our own peer id."""
@@ -482,6 +496,7 @@ class CallConsumer(Connection):
                 "peers": [self.describe(peer, offer=not resumed) for peer in peers],
                 "ice": ice_config(self.user.pk),
                 "heartbeat": self.limits.heartbeat_interval,
+                "report": self.limits.link_report,
                 "resume": self.resume_token(),
                 "resumed": resumed,
             }
@@ -507,6 +522,24 @@ class CallConsumer(Connection):
         await self.channel_layer.group_send(
             room_group(self.room_id), {"type": "peer.state", "peer": self.peer_id, "state": state}
         )
+
+    async def on_links(self, fields: dict[str, Any], ref: str | None) -> None:
+        """A link summary for operators (signaling/linkstats.py): kept, never relayed."""
+        now = time.monotonic()
+        every = self.limits.link_report
+        if now - self.links_at < every / 2:
+            await self.send_error(
+                ErrorCode.RATE_LIMITED,
+                f"One link summary every {every:g} s; dropped.",
+                ref,
+            )
+            return
+        self.links_at = now
+        if self.entry is not None:
+            self.reported = True
+            await linkstats.store(
+                self.room_id, self.entry, fields["links"], self.peers, keep=3 * every
+            )
 
     @property
     def is_host(self) -> bool:

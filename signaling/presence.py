@@ -202,7 +202,8 @@ class Presence(ABC):
 
     @abstractmethod
     def entries_sync(self, room_id: int) -> list[Entry]:
-        """``entries`` for synchronous code (the room page)."""
+        """``entries`` for synchronous code (the admin's live view, the room
+        page)."""
 
     @abstractmethod
     async def epoch(self) -> str:
@@ -336,8 +337,9 @@ class MemoryPresence(Presence):
 
     def entries_sync(self, room_id: int) -> list[Entry]:
         now = time.monotonic()
+        # One copying step, as in count_sync: the event loop may be changing it.
         slots = list(self._rooms.get(room_id, {}).values())
-        return sorted((e for e, expires in slots if expires > now), key=_join_order)
+        return sorted((entry for entry, expires in slots if expires > now), key=_join_order)
 
     async def epoch(self) -> str:
         return "memory"  # this process's memory is never lost while it runs
@@ -714,7 +716,7 @@ class RedisPresence(Presence):
         return {room_id: int(n) for room_id, n in zip(ids, results, strict=True) if int(n)}
 
     async def entries(self, room_id: int) -> list[Entry]:
-        # Host-only frames and the room page only: registered when used.
+        # Host-only frames only (rare): registered when used.
         script = self._loop_client().client.register_script(_LUA_ENTRIES)
         raws = await script(keys=self.keys(room_id)[:2])
         return sorted((Entry.from_json(raw) for raw in raws), key=_join_order)
@@ -722,8 +724,16 @@ class RedisPresence(Presence):
     def entries_sync(self, room_id: int) -> list[Entry]:
         if self._sync is None:
             self._sync = self.config.sync_client(decode_responses=True)
-        raws = self._sync.register_script(_LUA_ENTRIES)(keys=self.keys(room_id)[:2])
-        return sorted((Entry.from_json(raw) for raw in raws), key=_join_order)
+        peers, expiry, _seen = self.keys(room_id)
+        seconds, micros = self._sync.time()  # Redis's clock, as the scripts use
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        with self._sync.pipeline(transaction=True) as pipe:
+            pipe.hgetall(peers)
+            pipe.zrangebyscore(expiry, f"({now_ms}", "+inf")
+            raw, live = pipe.execute()
+        alive = set(live)
+        entries = (Entry.from_json(text) for peer, text in raw.items() if peer in alive)
+        return sorted(entries, key=_join_order)
 
     async def epoch(self) -> str:
         return str(

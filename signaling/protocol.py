@@ -92,6 +92,7 @@ class Limits:
     tick: float
     recheck_interval: float
     resume_grace: float
+    link_report: float
     rate: float
     burst: int
     rate_strikes: int
@@ -113,6 +114,7 @@ class Limits:
             tick=conf["TICK"],
             recheck_interval=conf["RECHECK_INTERVAL"],
             resume_grace=conf["RESUME_GRACE"],
+            link_report=conf["LINK_REPORT"],
             rate=conf["RATE"],
             burst=int(conf["BURST"]),
             rate_strikes=int(conf["RATE_STRIKES"]),
@@ -305,6 +307,56 @@ def _unmute(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     raise ProtocolError(ErrorCode.FORBIDDEN, NO_REMOTE_UNMUTE)
 
 
+# A link summary (``links``): at most this many pairs, and these values.
+MAX_LINKS = 8
+LINK_PATHS = frozenset({"host", "srflx", "prflx", "relay"})
+LINK_TRANSPORTS = frozenset({"udp", "tcp"})
+MAX_LINK_RTT_MS = 60_000
+
+
+def _optional_number(item: dict[str, Any], key: str, name: str, top: float) -> float | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 <= value <= top:
+        raise _invalid(name, f"must be a number 0–{top:g} or null")
+    return round(float(value), 1)
+
+
+def _optional_choice(
+    item: dict[str, Any], key: str, name: str, choices: frozenset[str]
+) -> str | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if value not in choices:
+        raise _invalid(name, f"must be one of {', '.join(sorted(choices))} or null")
+    return str(value)
+
+
+def _links(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    links = frame.get("links")
+    if not isinstance(links, list) or len(links) > MAX_LINKS:
+        raise _invalid("links", f"must be a list of at most {MAX_LINKS} pairs")
+    summary = []
+    for index, item in enumerate(links):
+        name = f"links[{index}]"
+        if not isinstance(item, dict):
+            raise _invalid(name, "must be an object")
+        summary.append(
+            {
+                "peer": _peer_id(item, "peer"),
+                "path": _optional_choice(item, "path", f"{name}.path", LINK_PATHS),
+                "transport": _optional_choice(
+                    item, "transport", f"{name}.transport", LINK_TRANSPORTS
+                ),
+                "rtt": _optional_number(item, "rtt", f"{name}.rtt", MAX_LINK_RTT_MS),
+                "loss": _optional_number(item, "loss", f"{name}.loss", 100),
+            }
+        )
+    return {"links": summary}
+
+
 def _no_fields(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     return {}
 
@@ -322,6 +374,7 @@ SCHEMAS: dict[str, Callable[[dict[str, Any], Limits], dict[str, Any]]] = {
     "unmute": _unmute,
     "end": _no_fields,
     "leave": _no_fields,
+    "links": _links,
 }
 
 # Types a client may send before it has joined.

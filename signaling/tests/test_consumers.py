@@ -128,6 +128,7 @@ async def test_welcome_describes_me_the_room_and_the_others(world: World, open_s
         "peers": [],
         "ice": host.welcome["ice"],
         "heartbeat": 10,
+        "report": 10,
         "resume": host.welcome["resume"],
         "resumed": False,
     }

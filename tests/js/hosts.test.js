@@ -19,21 +19,29 @@ afterEach(() => {
 /** @param {InstanceType<typeof Hosts>} hosts */
 function changes(hosts) {
   /** @type {any[]} */
+  /** @type {any[]} */
   const seen = [];
   hosts.addEventListener("change", (event) => seen.push(/** @type {CustomEvent} */ (event).detail));
   return seen;
 }
 
+/** A `Hosts` that sends on an open fake socket. */
+function makeHosts(host = false) {
+  const signaling = new FakeSignaling();
+  signaling.open();
+  return { hosts: new Hosts(host, signaling), signaling };
+}
+
 test("the acting host has a host's rights; a host has them whoever is acting", () => {
-  const hosts = new Hosts(false);
+  const { hosts } = makeHosts();
   const seen = changes(hosts);
-  hosts.welcome({ selfId: "me", host: false, acting: "other" });
+  hosts.welcome({ peer: "me", host: false, acting: "other" });
   assert.equal(hosts.canHost, false);
   assert.equal(hosts.isHost({ id: "other", host: false }), true);
   assert.equal(hosts.isHost({ id: "third", host: false }), false);
-  hosts.setActing("me");
+  hosts.receive({ type: "acting-host", peer: "me" });
   assert.deepEqual([hosts.canHost, hosts.actingSelf], [true, true]);
-  hosts.setActing(null);
+  hosts.receive({ type: "acting-host", peer: null });
   assert.equal(hosts.canHost, false);
   assert.equal(hosts.isHost({ id: "room-host", host: true }), true);
   assert.deepEqual(
@@ -44,21 +52,59 @@ test("the acting host has a host's rights; a host has them whoever is acting", (
       [null, "me", false, true],
     ],
   );
-  const host = new Hosts(true);
-  host.welcome({ selfId: "h", host: true, acting: null });
+  const { hosts: host } = makeHosts(true);
+  host.welcome({ peer: "h", host: true, acting: null });
   assert.equal(host.canHost, true);
 });
 
 test("an acting-host frame that changes nothing, or is malformed, says nothing new", () => {
-  const hosts = new Hosts(false);
-  hosts.welcome({ selfId: "me", host: false, acting: "a" });
+  const { hosts } = makeHosts();
+  hosts.welcome({ peer: "me", host: false, acting: "a" });
   const seen = changes(hosts);
-  hosts.setActing("a");
+  hosts.receive({ type: "acting-host", peer: "a" });
   assert.deepEqual(seen, []);
-  for (const bad of [42, "", { peer: "me" }, undefined]) hosts.setActing(bad);
+  for (const bad of [42, "", { peer: "me" }, undefined]) {
+    hosts.receive({ type: "acting-host", peer: bad });
+  }
   assert.equal(hosts.acting, null);
   assert.equal(hosts.canHost, false);
   assert.equal(seen.length, 1);
+});
+
+test("a host's requests are the protocol's messages; there is none to unmute", () => {
+  const { hosts, signaling } = makeHosts(true);
+  hosts.kick("alex");
+  hosts.mute("jo");
+  hosts.muteAll();
+  hosts.end();
+  assert.deepEqual(signaling.sent, [
+    { type: "kick", peer: "alex" },
+    { type: "mute", peer: "jo" },
+    { type: "mute", all: true },
+    { type: "end" },
+  ]);
+  assert.equal("unmute" in hosts, false);
+});
+
+test("a mute request names who asked as the server stamped it; a refusal is reported", () => {
+  const { hosts } = makeHosts();
+  /** @type {any[]} */
+  /** @type {any[]} */
+  const seen = [];
+  for (const type of ["mute-requested", "refused"]) {
+    hosts.addEventListener(type, (event) => {
+      seen.push([type, /** @type {CustomEvent} */ (event).detail]);
+    });
+  }
+  hosts.receive({ type: "mute-request", from: "alex", name: "Boss" });
+  hosts.receive({ type: "mute-request" });
+  hosts.receive({ type: "error", code: "unknown-peer", message: "No peer x." });
+  hosts.receive({ type: "error", code: "forbidden", message: "Only hosts can kick." });
+  assert.deepEqual(seen, [
+    ["mute-requested", { from: "alex" }],
+    ["mute-requested", { from: null }],
+    ["refused", {}],
+  ]);
 });
 
 /** A member (not a host) in a call with `peers`, the acting host being `acting`. */
@@ -92,33 +138,24 @@ function memberInCall(acting = /** @type {string|null} */ (null)) {
     resume: "",
     resumed: false,
   });
-  /** @type {any[]} */
-  const requests = [];
-  session.addEventListener("mute-requested", (event) => {
-    requests.push(/** @type {CustomEvent} */ (event).detail);
-  });
-  return { session, signaling, requests };
+  return { session, signaling };
 }
 
-test("welcome and acting-host tell the session who may act as host", () => {
+test("welcome and acting-host reach the session's hosts", () => {
   const { session, signaling } = memberInCall("alex");
   assert.equal(session.hosts.acting, "alex");
   assert.equal(session.hosts.canHost, false);
   signaling.deliver({ type: "acting-host", peer: "me" });
   assert.equal(session.hosts.canHost, true);
-  session.mute("jo");
-  session.muteAll();
-  assert.deepEqual(signaling.sentOf("mute"), [
-    { type: "mute", peer: "jo" },
-    { type: "mute", all: true },
-  ]);
-});
-
-test("a mute request is reported with the asker's name from our roster", () => {
-  const { signaling, requests } = memberInCall("alex");
-  signaling.deliver({ type: "mute-request", from: "alex", name: "Boss" });
-  signaling.deliver({ type: "mute-request", from: "someone-gone" });
-  assert.deepEqual(requests, [{ by: "Alex" }, { by: null }]);
+  session.hosts.mute("jo");
+  assert.deepEqual(signaling.sentOf("mute"), [{ type: "mute", peer: "jo" }]);
+  /** @type {string[]} */
+  const seen = [];
+  session.hosts.addEventListener("mute-requested", () => seen.push("mute"));
+  session.hosts.addEventListener("refused", () => seen.push("refused"));
+  signaling.deliver({ type: "mute-request", from: "alex" });
+  signaling.deliver({ type: "error", code: "forbidden", message: "Only hosts can kick." });
+  assert.deepEqual(seen, ["mute", "refused"]);
 });
 
 test("a lower-hand from the acting host is obeyed, from anyone else ignored", () => {
@@ -136,15 +173,4 @@ test("a lower-hand from the acting host is obeyed, from anyone else ignored", ()
   signaling.deliver({ type: "acting-host", peer: null });
   channel("alex").receive(JSON.stringify({ type: "lower-hand" }));
   assert.equal(session.gestures.raised, true);
-});
-
-test("a refused host-only message is reported", () => {
-  const { session, signaling } = memberInCall();
-  /** @type {any[]} */
-  const errors = [];
-  session.addEventListener("server-error", (event) => {
-    errors.push(/** @type {CustomEvent} */ (event).detail);
-  });
-  signaling.deliver({ type: "error", code: "forbidden", message: "Only hosts can kick." });
-  assert.deepEqual(errors, [{ code: "forbidden" }]);
 });

@@ -14,6 +14,8 @@
 import { Chat } from "./chat.js";
 import { FileTransfers } from "./files.js";
 import { format, formatBytes } from "./format.js";
+import { followHostRequests } from "./host-requests.js";
+import { LinkReporter } from "./link-report.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
 import { loadPrefs, savePrefs } from "./prefs.js";
@@ -54,6 +56,7 @@ const session = new CallSession({
 });
 ui.follow(session);
 ui.followLinks(new LinkMonitor({ session }));
+new LinkReporter({ session, signaling });
 const selfStream = new MediaStream();
 
 // --- Local media and devices ----------------------------------------------------
@@ -339,22 +342,8 @@ for (const action of /** @type {const} */ (["accept", "decline", "cancel"])) {
 ui.addEventListener("retry-pair", (event) => {
   session.retryPair(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
 });
-ui.addEventListener("kick", (event) => {
-  session.kick(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
-});
-ui.addEventListener("mute", (event) => {
-  session.mute(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
-});
-ui.addEventListener("mute-all", () => session.muteAll());
-// A host asked us to mute: our own browser does it and says who. Unmuting stays ours.
-session.addEventListener("mute-requested", (event) => {
-  if (session.me.muted) return;
-  media.setMuted(true);
-  session.setState({ muted: true });
-  const { by } = /** @type {CustomEvent<{by: string|null}>} */ (event).detail;
-  ui.notify(by ? format(t.mutedBy, { name: by }) : t.mutedByHost, { kind: "warning" });
-});
-ui.addEventListener("end", () => session.end());
+// Kick, mute, mute everyone, end; and a host asking us to mute.
+followHostRequests({ ui, session, media, t });
 ui.addEventListener("leave", () => session.leave());
 ui.addEventListener("rejoin", () => window.location.reload());
 ui.addEventListener("join-here", () => window.location.reload());

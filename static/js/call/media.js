@@ -1,35 +1,31 @@
 /**
  * Local media: the camera and microphone (opened once, for the preview and
- * the call), device lists and switching, the microphone level, camera off,
- * and screen sharing. No DOM.
+ * the call), which tracks we send, muting, camera off, device switching and
+ * a device that goes away, and screen sharing. Opening devices is in
+ * devices.js, the level meter in mic-level.js, the screen picker in
+ * screen-share.js. No DOM.
  * @module
  */
 
-/**
- * Why local media could not (fully) start, for the pre-join explanation.
- * @typedef {null|"unsupported"|"denied"|"no-devices"|"no-camera"|"no-microphone"|"busy"|"failed"} MediaProblem
- */
+import {
+  audioConstraints,
+  listDevices,
+  openCameraAndMicrophone,
+  problemOf,
+  switchDevice,
+  videoConstraints,
+} from "./devices.js";
+import { MicLevel } from "./mic-level.js";
+import { canShareScreen, openScreen } from "./screen-share.js";
+
+/** @typedef {import("./devices.js").MediaProblem} MediaProblem */
+/** @typedef {import("./devices.js").DeviceLists} DeviceLists */
 
 /**
- * Map a getUserMedia error to a problem name.
- * @param {unknown} error
- * @returns {MediaProblem}
+ * The browser's getUserMedia, looked up at each call (tests replace it).
+ * @param {MediaStreamConstraints} constraints
  */
-export function problemOf(error) {
-  switch (error instanceof Error || error instanceof DOMException ? error.name : "") {
-    case "NotAllowedError":
-    case "SecurityError":
-      return "denied";
-    case "NotFoundError":
-    case "OverconstrainedError":
-      return "no-devices";
-    case "NotReadableError":
-    case "AbortError":
-      return "busy";
-    default:
-      return "failed";
-  }
-}
+const getUserMedia = (constraints) => navigator.mediaDevices.getUserMedia(constraints);
 
 /**
  * The camera, microphone and screen of this browser.
@@ -60,14 +56,7 @@ export class LocalMedia extends EventTarget {
     this.videoId = "";
     /** Preview stream for the self view: the current audio and camera tracks. */
     this.preview = new MediaStream();
-    /** @type {AnalyserNode|null} */
-    this.analyser = null;
-    /** @type {AudioContext|null} */
-    this.audioContext = null;
-    /** @type {Float32Array<ArrayBuffer>|null} */
-    this.levelData = null;
-    /** @type {MediaStreamAudioSourceNode|null} */
-    this.source = null;
+    this.meter = new MicLevel();
     /** Camera and microphone changes run one at a time, in the order asked. */
     this.queues = { audio: Promise.resolve(), video: Promise.resolve() };
     /** Set when leaving the call: nothing is opened any more. */
@@ -86,42 +75,7 @@ export class LocalMedia extends EventTarget {
 
   /** Whether screen sharing is possible in this browser. */
   static get canShareScreen() {
-    return !!navigator.mediaDevices?.getDisplayMedia;
-  }
-
-  /**
-   * @private
-   * @param {string} deviceId
-   * @returns {MediaTrackConstraints}
-   */
-  audioRequest(deviceId, exact = false) {
-    /** @type {MediaTrackConstraints} */
-    const constraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-    if (deviceId) constraints.deviceId = exact ? { exact: deviceId } : { ideal: deviceId };
-    return constraints;
-  }
-
-  /**
-   * @private
-   * @param {string} deviceId
-   * @returns {MediaTrackConstraints}
-   */
-  videoRequest(deviceId, exact = false) {
-    /** @type {MediaTrackConstraints} */
-    const constraints = { ...this.videoConstraints };
-    if (deviceId) constraints.deviceId = exact ? { exact: deviceId } : { ideal: deviceId };
-    return constraints;
-  }
-
-  /**
-   * @private
-   * @param {"audio"|"video"} kind
-   * @param {string} deviceId
-   */
-  request(kind, deviceId, exact = false) {
-    return kind === "audio"
-      ? this.audioRequest(deviceId, exact)
-      : this.videoRequest(deviceId, exact);
+    return canShareScreen();
   }
 
   /**
@@ -150,46 +104,17 @@ export class LocalMedia extends EventTarget {
    */
   async start({ audioId = "", videoId = "" } = {}) {
     if (!LocalMedia.supported) return "unsupported";
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        audio: this.audioRequest(audioId),
-        video: this.videoRequest(videoId),
-      });
-      this.adopt(stream);
-      return null;
-    } catch (error) {
-      const problem = problemOf(error);
-      if (problem === "denied") return problem;
-      // One of the two may still work on its own (no camera, busy camera...).
-      const [audio, video] = await Promise.allSettled([
-        navigator.mediaDevices.getUserMedia({ audio: this.audioRequest(audioId) }),
-        navigator.mediaDevices.getUserMedia({ video: this.videoRequest(videoId) }),
-      ]);
-      if (audio.status === "fulfilled") this.adopt(audio.value);
-      if (video.status === "fulfilled") this.adopt(video.value);
-      if (audio.status === "fulfilled" && video.status === "fulfilled") return null;
-      if (audio.status === "fulfilled") {
-        return problemOf(/** @type {PromiseRejectedResult} */ (video).reason) === "busy"
-          ? "busy"
-          : "no-camera";
+    const { streams, problem } = await openCameraAndMicrophone(getUserMedia, {
+      audio: audioConstraints(audioId),
+      video: videoConstraints(this.videoConstraints, videoId),
+    });
+    for (const stream of streams) {
+      for (const track of stream.getTracks()) {
+        if (track.kind === "audio") this.setAudio(track);
+        else this.setCamera(track);
       }
-      const audioProblem = problemOf(/** @type {PromiseRejectedResult} */ (audio).reason);
-      if (video.status === "fulfilled") {
-        return audioProblem === "busy" ? "busy" : "no-microphone";
-      }
-      return audioProblem === "denied" ? "denied" : problem;
     }
-  }
-
-  /**
-   * @private Take the tracks of a getUserMedia stream as ours.
-   * @param {MediaStream} stream
-   */
-  adopt(stream) {
-    for (const track of stream.getTracks()) {
-      if (track.kind === "audio") this.setAudio(track);
-      else this.setCamera(track);
-    }
+    return problem;
   }
 
   /**
@@ -217,7 +142,7 @@ export class LocalMedia extends EventTarget {
       this.preview.removeTrack(old);
       old.stop();
     }
-    this.hookAnalyser();
+    this.meter.listen(this.audio);
     this.emitTrack("audio");
   }
 
@@ -296,8 +221,8 @@ export class LocalMedia extends EventTarget {
       if (this.cameraOn) return null;
       if (!LocalMedia.supported) return "unsupported";
       try {
-        const stream = await navigator.mediaDevices.getUserMedia({
-          video: this.videoRequest(this.videoId),
+        const stream = await getUserMedia({
+          video: videoConstraints(this.videoConstraints, this.videoId),
         });
         this.setCamera(stream.getVideoTracks()[0]);
         return null;
@@ -320,7 +245,7 @@ export class LocalMedia extends EventTarget {
         this.videoId = deviceId;
         return null;
       }
-      return this.switchDevice("video", deviceId);
+      return this.switchTo("video", deviceId);
     });
   }
 
@@ -331,55 +256,32 @@ export class LocalMedia extends EventTarget {
    * @returns {Promise<MediaProblem>}
    */
   useMicrophone(deviceId) {
-    return this.serial("audio", () => this.switchDevice("audio", deviceId));
+    return this.serial("audio", () => this.switchTo("audio", deviceId));
   }
 
   /**
-   * @private Replace the camera or microphone with another device. The new
-   * one is opened while the old one still runs, so a failure leaves
-   * everything as it was, and peers get the new track (replaceTrack, through
-   * the `track` event) before the old one stops. Phones often cannot open a
-   * second camera at once ("busy"): then the old device is released first,
-   * and opened again if the new one still fails.
+   * @private Replace the camera or microphone with another device (devices.js
+   * `switchDevice`: on failure the one in use stays).
    * @param {"audio"|"video"} kind
    * @param {string} deviceId
    * @returns {Promise<MediaProblem>}
    */
-  async switchDevice(kind, deviceId) {
+  async switchTo(kind, deviceId) {
     if (!LocalMedia.supported) return "unsupported";
-    const current = kind === "audio" ? this.audio : this.camera;
-    if (current && current.readyState === "live" && current.getSettings().deviceId === deviceId) {
-      return null;
-    }
-    /** @param {MediaStreamTrack|null} track */
-    const install = (track) => (kind === "audio" ? this.setAudio(track) : this.setCamera(track));
-    /** @param {string} id */
-    const open = async (id) => {
-      const constraints = { [kind]: this.request(kind, id, true) };
-      return (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()[0];
-    };
-    let problem;
-    try {
-      install(await open(deviceId));
-      return null;
-    } catch (error) {
-      problem = problemOf(error);
-      if (problem !== "busy" || !current) return problem;
-    }
-    const previous = current.getSettings().deviceId;
-    current.stop();
-    try {
-      install(await open(deviceId));
-      return null;
-    } catch (error) {
-      problem = problemOf(error);
-    }
-    try {
-      install(await open(previous || ""));
-    } catch {
-      install(null);
-    }
-    return problem;
+    return switchDevice({
+      current: kind === "audio" ? this.audio : this.camera,
+      deviceId,
+      open: async (id) => {
+        const constraints = {
+          [kind]:
+            kind === "audio"
+              ? audioConstraints(id, true)
+              : videoConstraints(this.videoConstraints, id, true),
+        };
+        return (await getUserMedia(constraints)).getTracks()[0];
+      },
+      install: (track) => (kind === "audio" ? this.setAudio(track) : this.setCamera(track)),
+    });
   }
 
   /**
@@ -391,7 +293,7 @@ export class LocalMedia extends EventTarget {
       if (this.audio !== track) return;
       let replacement = null;
       try {
-        const stream = await navigator.mediaDevices.getUserMedia({ audio: this.audioRequest("") });
+        const stream = await getUserMedia({ audio: audioConstraints("") });
         replacement = stream.getAudioTracks()[0];
       } catch {
         // No microphone left: the call goes on without one.
@@ -412,17 +314,8 @@ export class LocalMedia extends EventTarget {
    */
   async startScreen() {
     if (!LocalMedia.canShareScreen) return "unsupported";
-    let stream;
-    try {
-      stream = await navigator.mediaDevices.getDisplayMedia({
-        video: { frameRate: { ideal: 15 } },
-        audio: false,
-      });
-    } catch (error) {
-      return problemOf(error);
-    }
-    const track = stream.getVideoTracks()[0];
-    if ("contentHint" in track) track.contentHint = "detail";
+    const { track, problem } = await openScreen();
+    if (!track) return problem;
     // `ended` fires when sharing is stopped from the browser's own bar.
     track.addEventListener("ended", () => {
       if (this.screen === track) this.stopScreen();
@@ -446,31 +339,10 @@ export class LocalMedia extends EventTarget {
 
   /**
    * Cameras, microphones and speakers (labels appear once permission was given).
-   * @returns {Promise<{audioinput: MediaDeviceInfo[], videoinput: MediaDeviceInfo[], audiooutput: MediaDeviceInfo[]}>}
+   * @returns {Promise<DeviceLists>}
    */
-  async devices() {
-    /** @type {Record<"audioinput"|"videoinput"|"audiooutput", MediaDeviceInfo[]>} */
-    const lists = { audioinput: [], videoinput: [], audiooutput: [] };
-    if (!navigator.mediaDevices?.enumerateDevices) return lists;
-    for (const device of await navigator.mediaDevices.enumerateDevices()) {
-      if (device.kind in lists && device.deviceId) lists[device.kind].push(device);
-    }
-    return lists;
-  }
-
-  /** @private Feed the microphone into an analyser for the level meter. */
-  hookAnalyser() {
-    if (this.source) this.source.disconnect();
-    this.source = null;
-    if (!this.audio || typeof AudioContext === "undefined") return;
-    if (!this.audioContext) this.audioContext = new AudioContext();
-    this.source = this.audioContext.createMediaStreamSource(new MediaStream([this.audio]));
-    if (!this.analyser) {
-      this.analyser = this.audioContext.createAnalyser();
-      this.analyser.fftSize = 512;
-      this.levelData = new Float32Array(this.analyser.fftSize);
-    }
-    this.source.connect(this.analyser);
+  devices() {
+    return listDevices(navigator.mediaDevices);
   }
 
   /**
@@ -478,18 +350,7 @@ export class LocalMedia extends EventTarget {
    * @returns {number}
    */
   level() {
-    if (!this.analyser || !this.audioContext || !this.levelData || !this.audio || this.muted) {
-      return 0;
-    }
-    // Created before any click, the context starts suspended; resume() works
-    // once the page has had a user gesture.
-    if (this.audioContext.state === "suspended") this.audioContext.resume().catch(() => {});
-    this.analyser.getFloatTimeDomainData(this.levelData);
-    let sum = 0;
-    for (const sample of this.levelData) sum += sample * sample;
-    const rms = Math.sqrt(sum / this.levelData.length);
-    // Speech sits around 0.01–0.3 RMS; a square root spreads it over the meter.
-    return Math.min(1, Math.sqrt(rms * 4));
+    return !this.audio || this.muted ? 0 : this.meter.read();
   }
 
   /** Stop every track (leaving the call). */
@@ -497,8 +358,6 @@ export class LocalMedia extends EventTarget {
     this.stopped = true;
     for (const track of [this.audio, this.camera, this.screen]) if (track) track.stop();
     this.audio = this.camera = this.screen = null;
-    if (this.audioContext) this.audioContext.close().catch(() => {});
-    this.audioContext = null;
-    this.analyser = null;
+    this.meter.close();
   }
 }

@@ -1,23 +1,22 @@
 /**
- * One RTCPeerConnection to one remote participant, with perfect negotiation
- * (https://w3c.github.io/webrtc-pc/#perfect-negotiation-example), trickle
- * ICE, the chat data channel, and self-repair (ICE restart, then rebuild).
- * No DOM.
+ * One RTCPeerConnection to one remote participant: building it (again),
+ * trickle ICE, the chat and file data channels, what we send on it
+ * (senders.js), and self-repair (ICE restart, then rebuild). Perfect
+ * negotiation is negotiation.js's. No DOM.
  * @module
  */
+
+import { Negotiation, sdpSessionId } from "./negotiation.js";
+import { addTransceivers, applyEncoding, attachTracks } from "./senders.js";
+
+export { sdpSessionId };
 
 /**
  * How our pair with one peer is doing, as the tile shows it.
  * @typedef {"connecting"|"connected"|"reconnecting"|"failed"} PairState
  */
 
-/**
- * An `offer`, `answer` or `candidate` frame from the server (`from` stamped).
- * `gen` numbers the offers of one side of the pair; an answer carries the
- * `gen` of the offer it answers (docs/protocol.md, "Resume").
- * @typedef {{type: string, from?: string, sdp?: string, gen?: number,
- *   candidate?: RTCIceCandidateInit|null}} SignalFrame
- */
+/** @typedef {import("./negotiation.js").SignalFrame} SignalFrame */
 
 /** How long `disconnected` may last before we restart ICE (ms). */
 const DISCONNECTED_GRACE_MS = 2500;
@@ -25,17 +24,6 @@ const DISCONNECTED_GRACE_MS = 2500;
 const REPAIR_TIMEOUT_MS = 8000;
 /** Repair rounds (restart, rebuild, ...) after which the pair is shown as failed. */
 const FAILED_AFTER_ROUNDS = 2;
-
-/**
- * The session id of an SDP's `o=` line. A new RTCPeerConnection always picks a
- * new one, so a changed id means the other side rebuilt its connection.
- * @param {string|undefined} sdp
- * @returns {string}
- */
-export function sdpSessionId(sdp) {
-  const match = /^o=\S+ (\d+) /m.exec(sdp || "");
-  return match ? match[1] : "";
-}
 
 /**
  * A connection to one remote peer.
@@ -74,22 +62,10 @@ export class Peer extends EventTarget {
     this.state = "connecting";
     this.wasConnected = false;
     this.closed = false;
-    this.queue = Promise.resolve();
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     this.repairTimer = undefined;
     this.repairRound = 0;
     this.iceMarked = false;
-    this.firstOffer = true;
-    this.makingOffer = false;
-    this.ignoreOffer = false;
-    this.settingRemoteAnswer = false;
-    /** Whether our current connection made the offer of its first negotiation. */
-    this.offeredFirst = false;
-    /** The generation of our latest offer (they answer with it). */
-    this.offerGen = 0;
-    /** The generation of the latest offer of theirs we applied. */
-    this.remoteGen = -1;
-    this.remoteSession = "";
     /** @type {{audio: RTCRtpSender|null, video: RTCRtpSender|null}} */
     this.senders = { audio: null, video: null };
     /** @type {RTCDataChannel|null} */
@@ -97,6 +73,18 @@ export class Peer extends EventTarget {
     /** @type {RTCDataChannel|null} */
     this.fileChannel = null;
     this.remoteStream = new MediaStream();
+    /** Offers and answers on whichever connection this pair holds (negotiation.js). */
+    this.negotiation = new Negotiation({
+      id,
+      polite: () => this.polite,
+      pc: () => this.pc,
+      closed: () => this.closed,
+      send: (message) => this.send(message),
+      rebuild: () => this.build(false),
+      recoverClosed: () => this.recoverClosed(),
+      attach: () => this.attachToOffer(),
+      negotiated: () => this.dispatchEvent(new Event("negotiated")),
+    });
     this.pc = this.build(initiator);
   }
 
@@ -109,16 +97,12 @@ export class Peer extends EventTarget {
     if (this.pc) this.teardown(this.pc);
     const pc = new RTCPeerConnection(this.config);
     this.pc = pc;
-    this.makingOffer = false;
-    this.ignoreOffer = false;
-    this.settingRemoteAnswer = false;
-    this.offeredFirst = initiator;
-    this.remoteSession = "";
+    this.negotiation.reset();
     this.senders = { audio: null, video: null };
     this.channel = null;
     this.remoteStream = new MediaStream();
 
-    pc.addEventListener("negotiationneeded", () => this.onNegotiationNeeded(pc));
+    pc.addEventListener("negotiationneeded", () => this.negotiation.offer(pc));
     pc.addEventListener("icecandidate", ({ candidate }) => {
       if (pc !== this.pc) return;
       this.send({ type: "candidate", candidate: candidate ? candidate.toJSON() : null });
@@ -154,19 +138,14 @@ export class Peer extends EventTarget {
       // audio and one video transceiver and the negotiated chat channel. Later
       // camera changes and screen share are then replaceTrack() calls, with
       // no renegotiation.
-      const { audio, video } = this.tracks();
-      this.senders.audio = pc.addTransceiver(audio || "audio", { direction: "sendrecv" }).sender;
-      this.senders.video = pc.addTransceiver(video || "video", {
-        direction: "sendrecv",
-        sendEncodings: [this.videoEncoding()],
-      }).sender;
+      this.senders = addTransceivers(pc, this.tracks(), this.videoEncoding());
       this.openChannel();
       // Start the offer now rather than from the negotiationneeded event: that
       // event is a task queued behind whatever the page does next (building
       // the call's tiles), and creating the offer can overlap with that work.
       // If the event still fires while this offer is being made, it is
       // ignored (makingOffer): this offer covers everything added above.
-      this.onNegotiationNeeded(pc);
+      this.negotiation.offer(pc);
     }
     this.armRepair();
     return pc;
@@ -198,153 +177,21 @@ export class Peer extends EventTarget {
   }
 
   /**
-   * @private
-   * @param {RTCPeerConnection} pc
-   */
-  async onNegotiationNeeded(pc) {
-    // An offer already under way covers whatever asked for this one.
-    if (pc !== this.pc || this.makingOffer) return;
-    try {
-      this.makingOffer = true;
-      await pc.setLocalDescription();
-      if (pc !== this.pc || pc.signalingState !== "have-local-offer") return;
-      this.sendOffer(pc);
-      if (this.firstOffer) {
-        this.firstOffer = false;
-        performance.mark(`meet:offer-sent:${this.id}`);
-      }
-    } catch (error) {
-      // A connection replaced or closed meanwhile fails here; that is expected.
-      if (pc === this.pc && !this.closed) console.warn("meet: could not create an offer", error);
-    } finally {
-      this.makingOffer = false;
-    }
-  }
-
-  /**
-   * @private
-   * @param {RTCPeerConnection} pc
-   */
-  sendOffer(pc) {
-    this.offerGen += 1;
-    this.send({ type: "offer", sdp: pc.localDescription?.sdp, gen: this.offerGen });
-  }
-
-  /**
-   * The signaling server was away (ours, or theirs: `peer-resumed`), so
-   * whatever it was relaying between us may be lost. A settled pair needs
-   * nothing. An offer of ours still unanswered is made again, with an ICE
-   * restart (the candidates that went with it may be lost too); its `gen`
-   * makes a late answer to the old one harmless.
-   */
-  resync() {
-    if (this.closed || this.makingOffer) return;
-    if (this.pc.signalingState === "have-local-offer") this.reoffer(this.pc);
-  }
-
-  /**
-   * @private
-   * @param {RTCPeerConnection} pc
-   */
-  async reoffer(pc) {
-    try {
-      this.makingOffer = true;
-      await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
-      if (pc === this.pc && pc.signalingState === "have-local-offer") this.sendOffer(pc);
-    } catch (error) {
-      if (pc === this.pc && !this.closed) console.warn("meet: could not offer again", error);
-    } finally {
-      this.makingOffer = false;
-    }
-  }
-
-  /**
-   * Handle an `offer`, `answer` or `candidate` frame from this peer. Frames are
-   * applied one at a time, in arrival order.
+   * Handle an `offer`, `answer` or `candidate` frame from this peer
+   * (negotiation.js: one at a time, in arrival order).
    * @param {SignalFrame} message
    * @returns {Promise<void>}
    */
   handle(message) {
-    this.queue = this.queue
-      .then(() => this.apply(message))
-      .catch((error) => {
-        console.warn(`meet: signaling from ${this.id} failed`, error);
-      });
-    return this.queue;
+    return this.negotiation.handle(message);
   }
 
   /**
-   * @private
-   * @param {SignalFrame} message
+   * The signaling server was away: make again an offer of ours that the
+   * outage may have swallowed (negotiation.js).
    */
-  async apply(message) {
-    if (this.closed) return;
-    if (this.pc.signalingState === "closed") {
-      // Our connection was closed under us (see recoverClosed). An offer from
-      // a new connection of theirs is answered from a new one of ours (the
-      // session check below); any other frame was meant for the dead pair.
-      const session = message.type === "offer" ? sdpSessionId(message.sdp) : "";
-      if (session && session !== this.remoteSession) this.build(false);
-      else if (this.recoverClosed()) return;
-    }
-    if (message.type === "candidate") {
-      await this.addCandidate(message.candidate);
-      return;
-    }
-    const gen = typeof message.gen === "number" ? message.gen : null;
-    // Across a signaling outage: an answer to an offer we have since replaced,
-    // or an offer older than one already applied, belongs to the past.
-    if (message.type === "answer" && gen !== null && gen !== this.offerGen) return;
-    if (message.type === "offer" && gen !== null && gen <= this.remoteGen) return;
-    const description = /** @type {RTCSessionDescriptionInit} */ ({
-      type: message.type,
-      sdp: message.sdp,
-    });
-    if (description.type === "offer") {
-      const session = sdpSessionId(description.sdp);
-      if (this.remoteSession && session && session !== this.remoteSession) {
-        // The other side rebuilt its connection: ours cannot continue that
-        // DTLS session, so start a fresh one and answer there.
-        this.build(false);
-      }
-    }
-    const pc = this.pc;
-    const readyForOffer =
-      !this.makingOffer && (pc.signalingState === "stable" || this.settingRemoteAnswer);
-    const offerCollision = description.type === "offer" && !readyForOffer;
-    this.ignoreOffer = !this.polite && offerCollision;
-    if (this.ignoreOffer) return;
-    if (description.type === "answer" && pc.signalingState !== "have-local-offer") return;
-
-    this.settingRemoteAnswer = description.type === "answer";
-    try {
-      // The polite side's pending offer, if any, is rolled back implicitly.
-      await pc.setRemoteDescription(description);
-    } catch (error) {
-      this.settingRemoteAnswer = false;
-      if (description.type !== "offer") throw error;
-      // An offer this connection cannot apply (mismatched m-lines, another
-      // DTLS session): recreate the connection and answer from scratch.
-      console.warn("meet: rebuilding the connection for an offer", error);
-      this.build(false);
-      await this.pc.setRemoteDescription(description);
-    }
-    this.settingRemoteAnswer = false;
-    this.remoteSession = sdpSessionId(description.sdp) || this.remoteSession;
-
-    if (description.type === "offer") {
-      if (gen !== null) this.remoteGen = gen;
-      this.attachToOffer();
-      await this.pc.setLocalDescription();
-      /** @type {{type: string, sdp: string|undefined, gen?: number}} */
-      const answer = { type: "answer", sdp: this.pc.localDescription?.sdp };
-      if (gen !== null) answer.gen = gen;
-      this.send(answer);
-      performance.mark(`meet:answer-sent:${this.id}`);
-    } else {
-      performance.mark(`meet:answer:${this.id}`);
-    }
-    this.dispatchEvent(new Event("negotiated"));
+  resync() {
+    this.negotiation.resync();
   }
 
   /**
@@ -353,34 +200,8 @@ export class Peer extends EventTarget {
    * offer arrived would have fired negotiationneeded here and caused glare.
    */
   attachToOffer() {
-    const pc = this.pc;
-    const local = this.tracks();
-    for (const transceiver of pc.getTransceivers()) {
-      const kind = /** @type {"audio"|"video"} */ (transceiver.receiver.track.kind);
-      if (transceiver.currentDirection === "stopped" || this.senders[kind]) continue;
-      if (transceiver.sender.track !== local[kind]) {
-        transceiver.sender.replaceTrack(local[kind] || null).catch(() => {});
-      }
-      transceiver.direction = "sendrecv";
-      this.senders[kind] = transceiver.sender;
-    }
+    attachTracks(this.pc, this.tracks(), this.senders);
     if (!this.channel) this.openChannel();
-  }
-
-  /**
-   * @private
-   * @param {RTCIceCandidateInit|null|undefined} candidate
-   */
-  async addCandidate(candidate) {
-    try {
-      await this.pc.addIceCandidate(candidate || undefined);
-    } catch (error) {
-      // Candidates for an offer we ignored (glare) or for an old connection
-      // are expected to fail.
-      if (!this.ignoreOffer && this.pc.remoteDescription) {
-        console.warn("meet: could not add an ICE candidate", error);
-      }
-    }
   }
 
   /** @private */
@@ -483,30 +304,7 @@ export class Peer extends EventTarget {
   async applyVideoEncoding() {
     const sender = this.senders.video;
     if (!sender) return;
-    const wanted = this.videoEncoding();
-    const params = sender.getParameters();
-    if (!params.encodings || params.encodings.length === 0) return;
-    let changed = false;
-    for (const encoding of params.encodings) {
-      const fields = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (encoding));
-      for (const [key, value] of Object.entries(wanted)) {
-        if (value === undefined) {
-          if (key in fields) {
-            delete fields[key];
-            changed = true;
-          }
-        } else if (fields[key] !== value) {
-          fields[key] = value;
-          changed = true;
-        }
-      }
-    }
-    if (!changed) return;
-    try {
-      await sender.setParameters(params);
-    } catch (error) {
-      console.warn("meet: could not apply the video bitrate cap", error);
-    }
+    await applyEncoding(sender, this.videoEncoding());
   }
 
   /**

@@ -36,6 +36,7 @@ export const ClientMessage = Object.freeze({
   MUTE: "mute",
   END: "end",
   LEAVE: "leave",
+  LINKS: "links",
 });
 
 /** WebSocket close codes ("Close codes" in docs/protocol.md). */

@@ -1,7 +1,8 @@
 /**
  * The call, as one model: the phase this page is in, the roster of the people
- * in the call (one map, keyed by peer id, holding each person's pair), the one
- * `switch` over the server's messages, and what a close code means. No DOM:
+ * in the call (roster.js: one map, keyed by peer id, holding each person's
+ * pair), the one `switch` over the server's messages, and what a close code
+ * means. No DOM:
  * the page renders what this reports (ui/), and main.js wires the two.
  *
  * Phases:
@@ -25,50 +26,18 @@ import { Gestures, SELF } from "./gestures.js";
 import { Hosts } from "./hosts.js";
 import { Mesh } from "./mesh.js";
 import { ClientMessage, CloseCode, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
+import { DEFAULT_STATE, Roster, serverState } from "./roster.js";
 import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
 
-/** @typedef {import("./peer.js").Peer} Peer */
 /** @typedef {import("./chat.js").Chat} Chat */
 /** @typedef {import("./protocol.js").Outcome} Outcome */
 /** @typedef {import("./mesh.js").IceConfig} IceConfig */
-
-/**
- * @typedef {"prejoin"|"joining"|"call"|"reconnecting"|"refused"|"ended"} Phase
- * @typedef {{muted: boolean, camera: boolean, screen: boolean, hand: boolean}} MediaState
- * @typedef {"connecting"|"connected"|"reconnecting"|"failed"} PairState
- */
-
-/**
- * One person in the call besides us.
- * @typedef {object} Participant
- * @property {string} id their peer id
- * @property {string} name
- * @property {boolean} host
- * @property {MediaState} state what they send (from `peer-state`)
- * @property {PairState} connection how our pair with them is doing
- * @property {object|null} link link health of the pair (bitrate, loss), when measured
- * @property {Peer} pair our connection to them
- * @property {MediaStream|null} stream what they send us, once it arrived
- * @property {boolean} joinedAfterUs they came after us (they get our chat history)
- */
-
-/**
- * A peer as `welcome` and `peer-joined` describe it.
- * @typedef {{peer: string, name: string, host: boolean, state?: Partial<MediaState>,
- *   offer: boolean, polite: boolean}} PeerInfo
- */
-
-/**
- * The minimal signaling socket the session drives (signaling.js).
- * @typedef {EventTarget & {
- *   connect(): void, restart(): void, leave(): void, retryNow(): void,
- *   send(message: {type: string, [key: string]: unknown}): boolean,
- *   readonly isOpen: boolean, readonly stopped: boolean, maxDelay: number,
- * }} SignalingLike
- */
-
-/** Someone whose state we do not know yet shows as "camera on, nothing else". */
-const DEFAULT_STATE = Object.freeze({ muted: false, camera: true, screen: false, hand: false });
+/** @typedef {import("./roster.js").MediaState} MediaState */
+/** @typedef {import("./roster.js").PairState} PairState */
+/** @typedef {import("./roster.js").Participant} Participant */
+/** @typedef {import("./roster.js").PeerInfo} PeerInfo */
+/** @typedef {import("./signaling.js").SignalingLike} SignalingLike */
+/** @typedef {"prejoin"|"joining"|"call"|"reconnecting"|"refused"|"ended"} Phase */
 
 /**
  * The call on this page.
@@ -82,12 +51,9 @@ const DEFAULT_STATE = Object.freeze({ muted: false, camera: true, screen: false,
  *   `connection` or `stream`.
  * - `self`: `{name, host, state}`: our own name or media state changed.
  * - `relay-problem`: TURN refused us, or a relay-only pair failed.
- * - `mute-requested`: `{by}`: a host (or the acting host) asks us to mute;
- *   `by` is their name from our roster (null if we do not know them).
- * - `server-error`: `{code}`: the server refused one of our messages.
  *
  * Reactions and raised hands are `gestures`' own events (gestures.js); who
- * leads the call is `hosts`' (hosts.js).
+ * leads the call, and a host's requests, are `hosts`' (hosts.js).
  */
 export class CallSession extends EventTarget {
   /**
@@ -107,8 +73,6 @@ export class CallSession extends EventTarget {
     this.chat = chat;
     /** @type {Phase} */
     this.phase = "prejoin";
-    /** @type {Map<string, Participant>} */
-    this.roster = new Map();
     /** Our peer id in the call (null before the first `welcome`). */
     this.selfId = /** @type {string|null} */ (null);
     /** Lets the next `join` take our seat back (from `welcome` / `resume-token`). */
@@ -121,17 +85,25 @@ export class CallSession extends EventTarget {
       send: (message) => signaling.send(message),
       tracks,
       budget,
-      pairs: () => this.pairs(),
+      pairs: () => this.roster.pairs(),
     });
     /** Raised hands and reactions, over the pairs' channels. */
     this.gestures = new Gestures({
       broadcast: (frame) => this.mesh.broadcast(JSON.stringify(frame)),
       sendTo: (id, frame) => !!this.roster.get(id)?.pair.sendData(JSON.stringify(frame)),
     });
-    this.gestures.addEventListener("hands", () => this.syncHands());
     this.files = files || null;
-    /** The room's hosts in the call, or the acting host (hosts.js). */
-    this.hosts = new Hosts(host);
+    this.hosts = new Hosts(host, signaling);
+    /** @type {Roster} everyone else in the call, each with our pair with them */
+    this.roster = new Roster({
+      mesh: this.mesh,
+      chat,
+      gestures: this.gestures,
+      files: this.files,
+      hosts: this.hosts,
+      emit: (type, detail) => this.emit(type, detail),
+    });
+    this.gestures.addEventListener("hands", () => this.syncHands());
     signaling.addEventListener("open", () => this.onOpen());
     signaling.addEventListener("reconnecting", (event) => {
       this.onReconnecting(/** @type {CustomEvent<{code: number}>} */ (event).detail.code);
@@ -145,11 +117,6 @@ export class CallSession extends EventTarget {
   }
 
   // --- Reading -------------------------------------------------------------------
-
-  /** @returns {Iterable<Peer>} every pair of the call */
-  *pairs() {
-    for (const participant of this.roster.values()) yield participant.pair;
-  }
 
   /** Whether we hold a seat in the call (also while the server is away). */
   get inCall() {
@@ -236,33 +203,6 @@ export class CallSession extends EventTarget {
     this.roster.get(id)?.pair.restart();
   }
 
-  /**
-   * Ask the server to remove someone (hosts).
-   * @param {string} id
-   */
-  kick(id) {
-    this.signaling.send({ type: ClientMessage.KICK, peer: id });
-  }
-
-  /**
-   * Ask someone to mute (hosts and the acting host; the server checks).
-   * Nobody can be unmuted remotely: there is no message for it.
-   * @param {string} id
-   */
-  mute(id) {
-    this.signaling.send({ type: ClientMessage.MUTE, peer: id });
-  }
-
-  /** Ask everyone else to mute (hosts and the acting host). */
-  muteAll() {
-    this.signaling.send({ type: ClientMessage.MUTE, all: true });
-  }
-
-  /** End the meeting for everyone (hosts). */
-  end() {
-    this.signaling.send({ type: ClientMessage.END });
-  }
-
   /** Leave the call: tell the server, close every pair. */
   leave() {
     if (this.phase === "ended") return;
@@ -313,7 +253,7 @@ export class CallSession extends EventTarget {
     const outcome = closeOutcome(code, { joined: this.inCall });
     if (outcome.kind === "left") return;
     if (outcome.kind === "refused") {
-      this.dropEveryone();
+      this.roster.removeAll();
       this.setPhase("refused", outcome);
       return;
     }
@@ -333,14 +273,14 @@ export class CallSession extends EventTarget {
         this.addParticipant(message.peer, true);
         break;
       case ServerMessage.PEER_LEFT:
-        this.removeParticipant(message.peer, message.reason, true);
+        this.roster.remove(message.peer, message.reason, true);
         break;
       case ServerMessage.PEER_STATE:
-        this.updateState(message.peer, message.state);
+        this.roster.setState(message.peer, message.state);
         break;
       case ServerMessage.PEER_RESUMED:
         // Same person, same pair: only what the outage swallowed is redone.
-        this.updateState(message.peer, message.state);
+        this.roster.setState(message.peer, message.state);
         this.roster.get(message.peer)?.pair.resync();
         break;
       case ServerMessage.RESUME_TOKEN:
@@ -357,33 +297,16 @@ export class CallSession extends EventTarget {
         this.mesh.setIce(message.ice);
         break;
       case ServerMessage.ACTING_HOST:
-        this.hosts.setActing(message.peer);
-        break;
       case ServerMessage.MUTE_REQUEST:
-        // Whoever asked, the server checked they may; only our own browser mutes us.
-        if (this.inCall)
-          this.emit("mute-requested", { by: this.roster.get(message.from)?.name ?? null });
+        this.hosts.receive(message);
         break;
       case ServerMessage.ERROR:
         console.warn(`meet: server error ${message.code}: ${message.message}`);
-        this.emit("server-error", { code: message.code });
+        this.hosts.receive(message);
         break;
       default:
         break;
     }
-  }
-
-  /**
-   * @private
-   * @param {string} id
-   * @param {Partial<MediaState>} state their whole state
-   */
-  updateState(id, state) {
-    const participant = this.roster.get(id);
-    if (!participant) return;
-    // The hand is not the server's: it follows the hands queue (gestures.js).
-    participant.state = { ...DEFAULT_STATE, ...state, hand: participant.state.hand };
-    this.emit("participant-changed", { participant, change: "state" });
   }
 
   /**
@@ -400,30 +323,14 @@ export class CallSession extends EventTarget {
     for (const id of [...this.roster.keys()]) {
       // A new peer id: the others know us under a new name, every pair starts
       // over. Resumed: only those who left while the server was away go.
-      if (!resumed || !present.has(id)) this.removeParticipant(id, LeaveReason.LEFT, resumed);
+      if (!resumed || !present.has(id)) this.roster.remove(id, LeaveReason.LEFT, resumed);
     }
     this.selfId = message.peer;
     this.name = message.name;
     this.host = message.host;
     this.chat.name = message.name;
-    this.hosts.welcome({
-      selfId: message.peer,
-      host: message.host,
-      acting: message.acting ?? null,
-    });
-    // Every pair first, so all the offers are under way before any page work.
-    // Someone new in a resumed welcome came while we were away (after us).
-    const added = message.peers
-      .filter((peer) => !this.roster.has(peer.peer))
-      .map((peer) => this.createParticipant(peer, resumed));
-    if (resumed) {
-      for (const peer of message.peers) {
-        const participant = this.roster.get(peer.peer);
-        if (!participant || added.includes(participant)) continue;
-        this.updateState(peer.peer, peer.state || {});
-        participant.pair.resync();
-      }
-    }
+    this.hosts.welcome(message);
+    const added = this.roster.welcome(message.peers, resumed);
     this.mesh.applyBudget();
     this.setPhase("call");
     for (const participant of added) {
@@ -438,140 +345,15 @@ export class CallSession extends EventTarget {
    */
   addParticipant(info, announce) {
     if (!this.inCall) return;
-    this.removeParticipant(info.peer, LeaveReason.REPLACED, false);
-    const participant = this.createParticipant(info, !info.offer);
+    this.roster.remove(info.peer, LeaveReason.REPLACED, false);
+    const participant = this.roster.add(info, !info.offer);
     this.mesh.applyBudget();
     this.emit("participant-joined", { participant, announce });
   }
 
-  /**
-   * @private Put someone on the roster with a new pair.
-   * @param {PeerInfo} info
-   * @param {boolean} joinedAfterUs
-   * @returns {Participant}
-   */
-  createParticipant(info, joinedAfterUs) {
-    const pair = this.mesh.connect(info);
-    /** @type {Participant} */
-    const participant = {
-      id: info.peer,
-      name: info.name,
-      host: !!info.host,
-      // Hands travel peer to peer (gestures.js), not in the server's state.
-      state: { ...DEFAULT_STATE, ...info.state, hand: this.gestures.queue.has(info.peer) },
-      connection: "connecting",
-      link: null,
-      pair,
-      stream: null,
-      joinedAfterUs,
-    };
-    this.roster.set(participant.id, participant);
-    this.watch(participant);
-    return participant;
-  }
-
-  /**
-   * @private Follow what a pair reports.
-   * @param {Participant} participant
-   */
-  watch(participant) {
-    const { pair } = participant;
-    const current = () => this.roster.get(participant.id) === participant;
-    pair.addEventListener("state", (event) => {
-      if (!current()) return;
-      const { state } = /** @type {CustomEvent<{state: PairState}>} */ (event).detail;
-      participant.connection = state;
-      this.emit("participant-changed", { participant, change: "connection" });
-      if (state === "failed" && this.mesh.relayOnly) this.emit("relay-problem", {});
-    });
-    pair.addEventListener("stream", (event) => {
-      if (!current()) return;
-      participant.stream = /** @type {CustomEvent<{stream: MediaStream}>} */ (event).detail.stream;
-      this.emit("participant-changed", { participant, change: "stream" });
-    });
-    pair.addEventListener("channel-open", () => {
-      if (!current()) return;
-      if (participant.joinedAfterUs && this.chat.hasHistory) {
-        pair.sendData(JSON.stringify(this.chat.history()));
-      }
-      this.gestures.greet(participant.id);
-    });
-    pair.addEventListener("file-channel", (event) => {
-      const { channel } = /** @type {CustomEvent<{channel: RTCDataChannel}>} */ (event).detail;
-      if (current()) this.files?.attach(participant.id, channel);
-    });
-    // The offering side made its channels in the pair's constructor, before this listener.
-    if (pair.fileChannel) this.files?.attach(participant.id, pair.fileChannel);
-    pair.addEventListener("channel-message", (event) => {
-      if (current())
-        this.receiveData(
-          participant,
-          /** @type {CustomEvent<{data: string}>} */ (event).detail.data,
-        );
-    });
-    pair.addEventListener("ice-error", (event) => {
-      const { errorCode, url, errorText } =
-        /** @type {CustomEvent<{errorCode: number, url: string, errorText: string}>} */ (event)
-          .detail;
-      // 401: the TURN server refused our credentials. With relay-only, any
-      // TURN error means there is no path at all. Other ICE errors (an
-      // unreachable STUN server on a LAN call) are harmless.
-      const turn = typeof url === "string" && url.startsWith("turn");
-      if (turn && (errorCode === 401 || this.mesh.relayOnly)) {
-        console.warn(`meet: TURN error ${errorCode} ${errorText} (${url})`);
-        this.emit("relay-problem", {});
-      }
-    });
-  }
-
-  /**
-   * @private
-   * @param {string} id
-   * @param {string} reason
-   * @param {boolean} announce
-   */
-  removeParticipant(id, reason, announce) {
-    const participant = this.roster.get(id);
-    if (!participant) return;
-    this.roster.delete(id);
-    participant.pair.close();
-    this.gestures.forget(id);
-    this.files?.detach(id);
-    this.mesh.applyBudget();
-    this.emit("participant-left", { participant, reason, announce });
-  }
-
-  /**
-   * @private One frame on a pair's chat channel. Who sent it is the pair it
-   * came on, named from our roster: never a name inside the frame.
-   * @param {Participant} participant
-   * @param {string} data
-   */
-  receiveData(participant, data) {
-    let frame;
-    try {
-      frame = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (!frame || typeof frame !== "object") return;
-    const sender = {
-      id: participant.id,
-      name: participant.name,
-      host: this.hosts.isHost(participant),
-    };
-    if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
-    else this.gestures.receive(frame, sender);
-  }
-
   /** @private The hand queue changed: each tile's hand follows it. */
   syncHands() {
-    for (const participant of this.roster.values()) {
-      const hand = this.gestures.queue.has(participant.id);
-      if (participant.state.hand === hand) continue;
-      participant.state = { ...participant.state, hand };
-      this.emit("participant-changed", { participant, change: "state" });
-    }
+    this.roster.syncHands();
     const mine = this.gestures.queue.has(SELF);
     if (this.me.hand !== mine) {
       this.me.hand = mine;
@@ -579,17 +361,12 @@ export class CallSession extends EventTarget {
     }
   }
 
-  /** @private */
-  dropEveryone() {
-    for (const id of [...this.roster.keys()]) this.removeParticipant(id, LeaveReason.LEFT, false);
-  }
-
   /**
    * @private The call is over on this page.
    * @param {Outcome} outcome
    */
   finish(outcome) {
-    this.dropEveryone();
+    this.roster.removeAll();
     this.mesh.close();
     this.setPhase("ended", outcome);
   }
@@ -616,14 +393,4 @@ export class CallSession extends EventTarget {
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-/**
- * Our media state as the server gets it: without the hand, which goes peer
- * to peer with the time it went up (gestures.js).
- * @param {MediaState} state
- */
-function serverState(state) {
-  const { hand: _hand, ...media } = state;
-  return media;
 }

@@ -32,6 +32,16 @@ export function backoffDelay(attempt, cap = BACKOFF_MAX_MS, random = Math.random
 }
 
 /**
+ * What the call session needs of a signaling connection (`Signaling`
+ * below; a fake one in the unit tests).
+ * @typedef {EventTarget & {
+ *   connect(): void, restart(): void, leave(): void, retryNow(): void,
+ *   send(message: {type: string, [key: string]: unknown}): boolean,
+ *   readonly isOpen: boolean, readonly stopped: boolean, maxDelay: number,
+ * }} SignalingLike
+ */
+
+/**
  * One signaling connection that survives drops.
  *
  * Events:

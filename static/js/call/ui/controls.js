@@ -36,6 +36,24 @@ export class Controls {
     name(byId(doc, "ctl-end"), t.end);
     this.chatOpen = false;
     this.unreadCount = 0;
+    /** @type {ControlState} what the buttons show now */
+    this.state = {
+      muted: false,
+      camera: true,
+      screen: false,
+      hand: false,
+      chat: false,
+      micAvailable: true,
+    };
+  }
+
+  /**
+   * Show some of the state changed, the rest as it was.
+   * @param {Partial<ControlState>} changes
+   */
+  update(changes) {
+    Object.assign(this.state, changes);
+    this.set(this.state);
   }
 
   /**

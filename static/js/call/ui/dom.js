@@ -73,3 +73,12 @@ export function message(element, text) {
   element.hidden = !text;
   element.textContent = text || "";
 }
+
+/**
+ * Fill a level meter's bar (0–1).
+ * @param {HTMLElement} bar
+ * @param {number} level
+ */
+export function meter(bar, level) {
+  bar.style.transform = `scaleX(${level.toFixed(3)})`;
+}

@@ -1,9 +1,10 @@
 /**
  * The call page's document, behind one facade: the views (pre-join, grid,
  * controls, chat panel, settings, banner, ended screen) are the only code
- * touching the DOM. It renders what the call session reports (`follow`) and
- * reports what the person asks for as intent events; it never talks to the
- * network itself.
+ * touching the DOM. It renders what the call session reports (`follow`:
+ * session-view.js, and screens.js for the phase) and reports what the person
+ * asks for as intent events (intents.js wires the fixed controls); it never
+ * talks to the network itself.
  *
  * Intent events: `join`, `device` ({kind, id}), `prejoin-mic`,
  * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`,
@@ -14,7 +15,6 @@
  * @module
  */
 
-import { format } from "../format.js";
 import { Banner } from "./banner.js";
 import { ChatPanel } from "./chat-panel.js";
 import { Controls } from "./controls.js";
@@ -25,6 +25,7 @@ import { FilesView } from "./files.js";
 import { GesturesView } from "./gestures.js";
 import { Grid, SELF } from "./grid.js";
 import { HostTools } from "./host-tools.js";
+import { bindIntents, confirmKick } from "./intents.js";
 import { LinkView } from "./link-view.js";
 import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
@@ -33,9 +34,7 @@ import { SettingsDialog } from "./settings.js";
 import { SpeakerTest } from "./speaker-test.js";
 
 /** @typedef {import("../session.js").CallSession} CallSession */
-/** @typedef {import("../session.js").Participant} Participant */
 /** @typedef {import("../session.js").MediaState} MediaState */
-/** @typedef {import("../protocol.js").Outcome} Outcome */
 /** @typedef {import("./pickers.js").DeviceLists} DeviceLists */
 /** @typedef {import("./pickers.js").DeviceChoice} DeviceChoice */
 
@@ -57,7 +56,7 @@ export class CallUI extends EventTarget {
       onPick: (kind, id) => this.emit("device", { kind, id }),
     });
     this.hostTools = new HostTools(doc, t, {
-      onKick: (id) => this.confirmKick(id),
+      onKick: (id) => confirmKick(this, id),
       onMute: (id) => this.emit("mute", { id }),
       onMuteAll: () => this.emit("mute-all"),
     });
@@ -96,25 +95,14 @@ export class CallUI extends EventTarget {
       }
     });
     this.ended = new EndedView(doc, t);
-    this.levels = [byId(doc, "mic-level"), byId(doc, "settings-mic-level")];
     /** Where "Sign in" goes (set by main from the configuration). */
     this.loginUrl = "";
-    /** @type {MediaStream|null} the preview shown on the pre-join screen */
-    this.previewStream = null;
-    /** @type {MediaState & {micAvailable: boolean}} */
-    this.controlState = {
-      muted: false,
-      camera: true,
-      screen: false,
-      hand: false,
-      micAvailable: true,
-    };
-    this.bind();
-    this.renderControls();
+    bindIntents(this);
+    this.renderControls({});
   }
 
   /**
-   * @private
+   * Report an intent (intents.js and the views' callbacks).
    * @param {string} type
    * @param {object} [detail]
    */
@@ -122,62 +110,21 @@ export class CallUI extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** @private Wire the page's fixed controls to intents. */
-  bind() {
-    /** @type {[string, string][]} */
-    const clicks = [
-      ["prejoin-mic", "prejoin-mic"],
-      ["prejoin-camera", "prejoin-camera"],
-      ["ctl-mic", "mic"],
-      ["ctl-camera", "camera"],
-      ["ctl-screen", "screen"],
-      ["ctl-hand", "hand"],
-      ["ctl-settings", "settings"],
-      ["ctl-invite", "invite"],
-      ["ctl-leave", "leave"],
-      ["ended-rejoin", "rejoin"],
-      ["ended-join-here", "join-here"],
-    ];
-    for (const [id, type] of clicks) {
-      byId(this.doc, id).addEventListener("click", () => this.emit(type));
-    }
-    this.prejoin.form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.emit("join");
-    });
-    byId(this.doc, "ctl-chat").addEventListener("click", () => this.toggleChat());
-    byId(this.doc, "chat-close").addEventListener("click", () => this.toggleChat());
-    byId(this.doc, "ctl-end").addEventListener("click", () => {
-      if (window.confirm(this.t.endConfirm)) this.emit("end");
-    });
-    this.doc.addEventListener("keydown", (event) => {
-      // Escape in the settings dialog closes only the dialog (the browser does that).
-      if (event.key === "Escape" && this.chat.isOpen && !this.settings.isOpen) this.toggleChat();
-    });
-  }
-
-  /**
-   * @private
-   * @param {string} id
-   */
-  confirmKick(id) {
-    const tile = this.grid.tiles.get(id);
-    const name = tile ? tile.info.name : "";
-    if (window.confirm(format(this.t.kickConfirm, { name }))) this.emit("kick", { id });
-  }
-
-  /** @private */
+  /** Open or close the chat panel (the chat button, its close button, Escape). */
   toggleChat() {
     this.chat.setOpen(!this.chat.isOpen);
     if (this.chat.isOpen) this.controls.setUnread(0);
     this.root.dataset.chat = this.chat.isOpen ? "open" : "closed";
-    this.renderControls();
+    this.renderControls({});
   }
 
-  /** @private */
-  renderControls() {
-    this.controls.set({ ...this.controlState, chat: this.chat.isOpen });
-    this.settings.setCamera(this.controlState.camera);
+  /**
+   * @private
+   * @param {Partial<import("./controls.js").ControlState>} changes
+   */
+  renderControls(changes) {
+    this.controls.update({ ...changes, chat: this.chat.isOpen });
+    this.settings.setCamera(this.controls.state.camera);
   }
 
   /**
@@ -202,46 +149,7 @@ export class CallUI extends EventTarget {
    * @param {import("../links.js").LinkMonitor} monitor
    */
   followLinks(monitor) {
-    /** @param {Event} event */
-    const detail = (event) => /** @type {CustomEvent} */ (event).detail;
-    monitor.addEventListener("link", (event) => this.links.render(detail(event).participant));
-    monitor.addEventListener("speaker", (event) => this.links.setSpeaker(detail(event).id));
-    monitor.session.addEventListener("participant-left", (event) => {
-      this.links.forget(detail(event).participant.id);
-    });
-  }
-
-  /**
-   * Switch to the call view with our own tile.
-   * @param {CallSession} session
-   */
-  enterCall(session) {
-    this.root.dataset.phase = "call";
-    this.prejoin.setShown(false);
-    this.speakerTest.close();
-    this.ended.section.hidden = true;
-    this.incall.hidden = false;
-    this.grid.setInCall(true);
-    this.grid.add(SELF, {
-      name: session.name,
-      host: session.host,
-      state: { ...session.me },
-      connection: "connected",
-    });
-  }
-
-  /** Out of the call view (back to the pre-join screen or to the end). */
-  leaveCall() {
-    this.settings.close();
-    this.gestures.clear();
-    this.links.close();
-    this.files.clear();
-    this.filePicker.setOpen(false);
-    this.grid.setInCall(false);
-    this.grid.clear();
-    this.incall.hidden = true;
-    this.root.dataset.phase = "prejoin";
-    this.prejoin.setShown(true, this.previewStream);
+    this.links.follow(monitor);
   }
 
   /**
@@ -250,18 +158,7 @@ export class CallUI extends EventTarget {
    */
   renderSelf(state) {
     this.grid.update(SELF, { state });
-    Object.assign(this.controlState, state);
-    this.renderControls();
-  }
-
-  /**
-   * A chat message arrived (or was sent): into the log, and counted if unseen.
-   * @param {import("../chat.js").ChatMessage} message
-   * @param {number} index
-   */
-  addChatMessage(message, index) {
-    this.chat.add(message, index);
-    if (!this.chat.isOpen && !message.mine) this.controls.setUnread(this.controls.unreadCount + 1);
+    this.renderControls(state);
   }
 
   // --- What main.js tells the page directly --------------------------------------
@@ -272,7 +169,6 @@ export class CallUI extends EventTarget {
    * @param {{camera: boolean, muted: boolean, hasCamera: boolean, hasMic: boolean}} state
    */
   showPreview(stream, state) {
-    this.previewStream = stream;
     this.prejoin.showPreview(stream, state);
   }
 
@@ -289,8 +185,7 @@ export class CallUI extends EventTarget {
    * @param {boolean} available
    */
   setMicAvailable(available) {
-    this.controlState.micAvailable = available;
-    this.renderControls();
+    this.renderControls({ micAvailable: available });
   }
 
   /**
@@ -298,8 +193,8 @@ export class CallUI extends EventTarget {
    * @param {number} level
    */
   setLevel(level) {
-    const transform = `scaleX(${level.toFixed(3)})`;
-    for (const bar of this.levels) bar.style.transform = transform;
+    this.prejoin.setLevel(level);
+    this.settings.setLevel(level);
   }
 
   /**

@@ -13,6 +13,7 @@ import { byId, find, name } from "./dom.js";
 /** @typedef {import("../session.js").Participant} Participant */
 /** @typedef {import("../links.js").LinkHealth} LinkHealth */
 /** @typedef {import("../health.js").LinkFigures} LinkFigures */
+/** @typedef {import("../links.js").LinkMonitor} LinkMonitor */
 
 /** Translated names of grades, paths and limitation reasons (keys in the strings). */
 const GRADE_KEYS = { good: "linkGood", weak: "linkWeak", bad: "linkBad" };
@@ -54,6 +55,21 @@ export class LinkView {
     });
     this.dialog.addEventListener("close", () => {
       this.shown = null;
+    });
+  }
+
+  /**
+   * Render each pair's link health and the active speaker from now on, and
+   * forget whoever leaves.
+   * @param {LinkMonitor} monitor
+   */
+  follow(monitor) {
+    /** @param {Event} event */
+    const detail = (event) => /** @type {CustomEvent} */ (event).detail;
+    monitor.addEventListener("link", (event) => this.render(detail(event).participant));
+    monitor.addEventListener("speaker", (event) => this.setSpeaker(detail(event).id));
+    monitor.session.addEventListener("participant-left", (event) => {
+      this.forget(detail(event).participant.id);
     });
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { byId, find, message, pressed } from "./dom.js";
+import { byId, find, message, meter, pressed } from "./dom.js";
 
 export class PrejoinView {
   /**
@@ -25,6 +25,8 @@ export class PrejoinView {
     this.error = byId(doc, "prejoin-error");
     this.button = /** @type {HTMLButtonElement} */ (byId(doc, "join-button"));
     this.name = /** @type {HTMLInputElement} */ (byId(doc, "display-name"));
+    /** @type {MediaStream|null} the local preview, shown again when coming back here */
+    this.stream = null;
   }
 
   /** Whether Join is a "Try again" (the last attempt was refused). */
@@ -38,6 +40,7 @@ export class PrejoinView {
    * @param {{camera: boolean, muted: boolean, hasCamera: boolean, hasMic: boolean}} state
    */
   showPreview(stream, { camera, muted, hasCamera, hasMic }) {
+    this.stream = stream;
     if (this.video.srcObject !== stream) this.video.srcObject = stream;
     this.box.dataset.camera = camera ? "on" : "off";
     this.off.textContent = hasCamera ? this.t.cameraPreviewOff : this.t.noCameraAvailable;
@@ -50,12 +53,20 @@ export class PrejoinView {
   }
 
   /**
+   * Show the screen (with the preview again) or hide it.
    * @param {boolean} shown
-   * @param {MediaStream|null} [stream] the preview to show again
    */
-  setShown(shown, stream = null) {
+  setShown(shown) {
     this.section.hidden = !shown;
-    this.video.srcObject = shown ? stream : null;
+    this.video.srcObject = shown ? this.stream : null;
+  }
+
+  /**
+   * The microphone level meter (0–1).
+   * @param {number} level
+   */
+  setLevel(level) {
+    meter(this.level, level);
   }
 
   /**

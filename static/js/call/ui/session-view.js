@@ -1,16 +1,17 @@
 /**
  * How the page follows the call session: each of the session's events, and
- * what it changes on the page. Only the facade (index.js) uses it.
+ * what it changes on the page (phase changes: screens.js). Only the facade
+ * (index.js) uses it.
  * @module
  */
 
 import { format } from "../format.js";
 import { SELF } from "../gestures.js";
+import { renderPhase } from "./screens.js";
 
 /** @typedef {import("./index.js").CallUI} CallUI */
 /** @typedef {import("../session.js").CallSession} CallSession */
 /** @typedef {import("../session.js").Participant} Participant */
-/** @typedef {import("../protocol.js").Outcome} Outcome */
 
 /**
  * @param {CallUI} ui
@@ -56,14 +57,12 @@ export function followSession(ui, session) {
       isSelf: (id) => id === SELF,
       host: session.hosts.canHost,
     });
+  gestures.addEventListener("hands", renderHands);
   session.hosts.addEventListener("change", (event) => {
     renderHosts(ui, session, /** @type {CustomEvent} */ (event).detail);
     renderHands();
   });
-  on("server-error", ({ code }) => {
-    if (code === "forbidden") ui.banner.show(t.hostsOnly, { kind: "error" });
-  });
-  gestures.addEventListener("hands", renderHands);
+  session.hosts.addEventListener("refused", () => ui.banner.show(t.hostsOnly, { kind: "error" }));
   on("phase", ({ phase }) => {
     if (phase === "call") renderHands();
   });
@@ -79,9 +78,11 @@ export function followSession(ui, session) {
     const { transfer } = /** @type {CustomEvent} */ (event).detail;
     ui.files.render(transfer, session.roster.get(transfer.peer)?.name);
   });
+  // A chat message arrived (or was sent): into the log, and counted if unseen.
   session.chat.addEventListener("message", (event) => {
     const { message, index } = /** @type {CustomEvent} */ (event).detail;
-    ui.addChatMessage(message, index);
+    ui.chat.add(message, index);
+    if (!ui.chat.isOpen && !message.mine) ui.controls.setUnread(ui.controls.unreadCount + 1);
   });
 }
 
@@ -96,43 +97,8 @@ function renderHosts(ui, session, { acting, previous, canHost, actingSelf, annou
   const t = ui.t;
   ui.setHostRights({ canHost, acting: actingSelf ? SELF : acting });
   if (!announce) return;
+  const name = acting ? session.roster.get(acting)?.name || "" : "";
   if (actingSelf) ui.banner.show(t.youAreActingHost);
-  else if (acting)
-    ui.banner.show(format(t.actingHostNow, { name: session.roster.get(acting)?.name || "" }));
+  else if (acting) ui.banner.show(format(t.actingHostNow, { name }));
   else if (previous === session.hosts.selfId) ui.banner.show(t.actingHostOver);
-}
-
-/**
- * @param {CallUI} ui
- * @param {CallSession} session
- * @param {string} phase
- * @param {string} previous
- * @param {Outcome|null} outcome
- */
-function renderPhase(ui, session, phase, previous, outcome) {
-  const t = ui.t;
-  if (phase === "joining") {
-    ui.prejoin.setError(null);
-    ui.prejoin.setJoinState("joining");
-  } else if (phase === "reconnecting") {
-    ui.banner.show(t.reconnecting, { kind: "warning", sticky: true });
-  } else if (phase === "call" && previous === "reconnecting") {
-    ui.banner.hide("warning");
-    ui.banner.show(t.reconnected);
-  } else if (phase === "call") {
-    ui.enterCall(session);
-  } else if (phase === "refused" && outcome?.kind === "refused") {
-    if (previous !== "joining") ui.leaveCall();
-    ui.prejoin.setError(t[outcome.message], { retry: true });
-    ui.prejoin.setJoinState("ready");
-  } else if (phase === "ended" && outcome?.kind === "ended") {
-    ui.leaveCall();
-    ui.root.dataset.phase = "ended";
-    ui.prejoin.setShown(false);
-    ui.ended.show(t[outcome.message], {
-      rejoin: outcome.rejoin,
-      joinHere: outcome.joinHere,
-      login: outcome.login ? ui.loginUrl : "",
-    });
-  }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { byId, message, name } from "./dom.js";
+import { byId, message, meter, name } from "./dom.js";
 
 export class SettingsDialog {
   /**
@@ -15,6 +15,7 @@ export class SettingsDialog {
     this.dialog = /** @type {HTMLDialogElement} */ (byId(doc, "settings"));
     this.error = byId(doc, "settings-error");
     this.cameraHint = byId(doc, "settings-camera-hint");
+    this.level = byId(doc, "settings-mic-level");
     this.cameraHint.textContent = t.cameraChoiceWhileOff;
     const close = byId(doc, "settings-close");
     name(close, t.settingsClose);
@@ -48,6 +49,14 @@ export class SettingsDialog {
    */
   setError(text) {
     message(this.error, text);
+  }
+
+  /**
+   * The microphone level meter under its picker (0–1).
+   * @param {number} level
+   */
+  setLevel(level) {
+    meter(this.level, level);
   }
 
   /**
