@@ -11,8 +11,10 @@ delta, RTP payload only), frame size and rate, the encoder's target bitrate,
 ``qualityLimitationReason`` and where the window's limitation time went
 (``qualityLimitationDurations`` deltas), next to the sender's own
 ``maxBitrate`` / ``scaleResolutionDownBy`` and the budget the client is meant
-to apply (docs/call.md: per peer ``min(PER_PEER_MAX, CALL_VIDEO_BUDGET_KBPS /
-peers)``, 480p from 3 peers on).
+to apply (docs/call.md, "Video budget": split per receiver by the size each
+shows us, never more than ``CALL_VIDEO_BUDGET_KBPS`` in all; the even split
+``min(PER_PEER_MAX, CALL_VIDEO_BUDGET_KBPS / peers)`` until receivers report),
+and each sender's total uplink against the budget.
 
 Results: bench/results/mesh-bandwidth-*.json and a Markdown table.
 """

@@ -47,6 +47,12 @@ function makeRoster({ relayOnly = false } = {}) {
     applyBudget: () => {
       budgets += 1;
     },
+    /** @type {[string, any][]} */
+    views: [],
+    /** @param {string} id @param {any} view */
+    setView: (id, view) => mesh.views.push([id, view]),
+    /** @param {string} _id */
+    forget: (_id) => {},
   };
   const chat = {
     hasHistory: true,
@@ -78,7 +84,7 @@ function makeRoster({ relayOnly = false } = {}) {
     files: /** @type {any} */ (transfers),
     emit: (type, detail) => events.push({ type, detail }),
   });
-  return { roster, events, received, hands, files, budgets: () => budgets };
+  return { roster, events, received, hands, files, mesh, budgets: () => budgets };
 }
 
 /** @param {string} id @param {object} [extra] */
@@ -142,6 +148,16 @@ test("frames are named from the roster, never from the frame; junk is dropped", 
     { to: "chat", frame: { type: "chat", name: "forged" }, sender },
     { to: "gestures", frame: { type: "hand", up: true }, sender },
   ]);
+});
+
+test("a view frame reaches the mesh as that pair's view; a bad one is dropped", () => {
+  const { roster, mesh, received } = makeRoster();
+  const bbb = roster.add(info("bbb"), true);
+  const pair = pairOf(bbb);
+  pair.report("channel-message", { data: JSON.stringify({ type: "view", h: 270, lossy: true }) });
+  pair.report("channel-message", { data: JSON.stringify({ type: "view", h: "big" }) });
+  assert.deepEqual(mesh.views, [["bbb", { height: 270, lossy: true }]]);
+  assert.deepEqual(received, []);
 });
 
 test("a resumed welcome brings the others up to date and re-syncs their pairs", () => {

@@ -12,6 +12,7 @@
  */
 
 import { Chat } from "./chat.js";
+import { ViewReporter } from "./encoding.js";
 import { FileTransfers } from "./files.js";
 import { format, formatBytes } from "./format.js";
 import { followHostRequests } from "./host-requests.js";
@@ -22,6 +23,7 @@ import { loadPrefs, savePrefs } from "./prefs.js";
 import { CallSession } from "./session.js";
 import { Signaling } from "./signaling.js";
 import { CallUI } from "./ui/index.js";
+import { watchTileSizes } from "./ui/tile-size.js";
 
 /** @typedef {import("./ui/pickers.js").DeviceKind} DeviceKind */
 /** @typedef {import("./media.js").MediaProblem} MediaProblem */
@@ -55,8 +57,15 @@ const session = new CallSession({
   files: new FileTransfers({ maxBytes: config.files.maxBytes }),
 });
 ui.follow(session);
-ui.followLinks(new LinkMonitor({ session }));
+const links = new LinkMonitor({ session });
+ui.followLinks(links);
 new LinkReporter({ session, signaling });
+// Each sender encodes for the size we show it at (encoding.js).
+const views = new ViewReporter({ session });
+watchTileSizes(document, (id, height) => views.report(id, height));
+links.addEventListener("link", (event) => {
+  views.send(/** @type {CustomEvent<{participant: {id: string}}>} */ (event).detail.participant.id);
+});
 const selfStream = new MediaStream();
 
 // --- Local media and devices ----------------------------------------------------

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { audioEncoding, planEncodings } from "./encoding.js";
 import { Peer } from "./peer.js";
+import { applyEncoding } from "./senders.js";
 /** Ask for fresh TURN credentials this long before they expire (s). */
 const ICE_REFRESH_MARGIN_S = 300;
 
@@ -70,6 +72,9 @@ export class Mesh {
     this.budget = budget;
     this.pairs = pairs;
     this.screen = false;
+    /** What each receiver reported about our tile on its screen (encoding.js).
+     * @type {Map<string, import("./encoding.js").View>} */
+    this.views = new Map();
     this.config = rtcConfiguration(null);
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     this.iceTimer = undefined;
@@ -112,21 +117,60 @@ export class Mesh {
       config: this.config,
       send: (message) => this.send({ ...message, to: id }),
       tracks: this.tracks,
-      videoEncoding: () => videoEncodingFor(this.count(), this.budget, this.screen),
+      videoEncoding: () => this.encodingFor(id),
     });
-    peer.addEventListener("negotiated", () => peer.applyVideoEncoding());
+    const apply = () => {
+      peer.applyVideoEncoding();
+      const audio = peer.senders.audio;
+      if (audio) applyEncoding(audio, audioEncoding());
+    };
+    peer.addEventListener("negotiated", apply);
     peer.addEventListener("state", (event) => {
       const { state } = /** @type {CustomEvent<{state: string}>} */ (event).detail;
-      if (state === "connected") peer.applyVideoEncoding();
+      if (state === "connected") apply();
     });
     return peer;
   }
 
-  /** @private How many pairs there are. */
-  count() {
-    let count = 0;
-    for (const _ of this.pairs()) count += 1;
-    return count;
+  /**
+   * The video encoding for the copy we send to `id`: the budget split over
+   * every receiver by what each shows (encoding.js `planEncodings`).
+   * @param {string} id
+   * @returns {RTCRtpEncodingParameters}
+   */
+  encodingFor(id) {
+    const receivers = [...this.pairs()].map((peer) => peer.id);
+    if (!receivers.includes(id)) receivers.push(id); // being built
+    const settings = this.tracks().video?.getSettings?.();
+    const plan = planEncodings({
+      receivers,
+      views: this.views,
+      sourceHeight: settings?.height ?? 0,
+      budget: this.budget,
+      screen: this.screen,
+    });
+    return plan.get(id) ?? videoEncodingFor(receivers.length, this.budget, this.screen);
+  }
+
+  /**
+   * A receiver reported how it shows our video: re-plan every copy (the
+   * shares depend on each other).
+   * @param {string} id
+   * @param {import("./encoding.js").View} view
+   */
+  setView(id, view) {
+    const before = this.views.get(id);
+    if (before && before.height === view.height && before.lossy === view.lossy) return;
+    this.views.set(id, view);
+    this.applyBudget();
+  }
+
+  /**
+   * Someone left: their report goes with them.
+   * @param {string} id
+   */
+  forget(id) {
+    this.views.delete(id);
   }
 
   /**

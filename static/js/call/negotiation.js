@@ -10,6 +10,8 @@
  * @module
  */
 
+import { withOpusOptions } from "./encoding.js";
+
 /**
  * An `offer`, `answer` or `candidate` frame from the server (`from` stamped).
  * `gen` numbers the offers of one side of the pair; an answer carries the
@@ -200,7 +202,8 @@ export class Negotiation {
     const gen = typeof message.gen === "number" ? message.gen : null;
     const description = /** @type {RTCSessionDescriptionInit} */ ({
       type: message.type,
-      sdp: message.sdp,
+      // Ask our Opus encoder for in-band FEC and DTX (encoding.js).
+      sdp: typeof message.sdp === "string" ? withOpusOptions(message.sdp) : message.sdp,
     });
     if (description.type === "offer") {
       const session = sdpSessionId(description.sdp);

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { parseView, VIEW_FRAME } from "./encoding.js";
 import { LeaveReason } from "./protocol.js";
 
 /** @typedef {import("./peer.js").Peer} Peer */
@@ -162,6 +163,7 @@ export class Roster extends Map {
     if (!participant) return;
     this.delete(id);
     participant.pair.close();
+    this.mesh.forget(id);
     this.gestures.forget(id);
     this.files?.detach(id);
     this.mesh.applyBudget();
@@ -264,6 +266,9 @@ export class Roster extends Map {
     const { id, name } = participant;
     const sender = { id, name, host: this.hosts?.isHost(participant) ?? participant.host };
     if (frame.type === "chat" || frame.type === "history") this.chat.receive(frame, sender);
-    else this.gestures.receive(frame, sender);
+    else if (frame.type === VIEW_FRAME) {
+      const view = parseView(frame);
+      if (view) this.mesh.setView(participant.id, view);
+    } else this.gestures.receive(frame, sender);
   }
 }

@@ -85,6 +85,6 @@ export async function applyEncoding(sender, wanted) {
   try {
     await sender.setParameters(params);
   } catch (error) {
-    console.warn("meet: could not apply the video bitrate cap", error);
+    console.warn("meet: could not apply an encoding", error);
   }
 }
