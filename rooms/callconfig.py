@@ -152,6 +152,18 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "endConfirm": _("End the meeting for everyone? Nobody can join until a host reopens the room."),
     "kick": _("Remove %(name)s from the call"),
     "kickConfirm": _("Remove %(name)s from the call? They can join again."),
+    # Hosts and the acting host (static/js/call/hosts.js, ui/host-tools.js)
+    "muteOne": _("Mute %(name)s"),
+    "muteAll": _("Mute everyone"),
+    "mutedBy": _("%(name)s muted you. Unmute yourself when you want to speak."),
+    "mutedByHost": _("A host muted you. Unmute yourself when you want to speak."),
+    "actingHost": _("Acting host"),
+    "youAreActingHost": _(
+        "No host is in the call: you are the acting host. You can mute and remove people."
+    ),
+    "actingHostNow": _("No host is in the call: %(name)s is the acting host."),
+    "actingHostOver": _("A host is in the call again: you are no longer the acting host."),
+    "hostsOnly": _("Only a host can do that."),
     "peerJoined": _("%(name)s joined"),
     "peerLeft": _("%(name)s left"),
     "peerKicked": _("%(name)s was removed from the call"),

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
-from signaling.live import participant_counts
+from signaling.live import live_call, participant_counts
 
 from . import selectors, services
 from .callconfig import call_config
@@ -72,12 +72,15 @@ def _render_room(
         join_refusal = refused.reason
     else:
         join_refusal = ""
+    # One read of presence for the count and for who leads the call.
+    live = live_call(room.pk)
     context = {
         "room": room,
         "membership": membership,
         "is_owner": room.owner_id == request.user.pk,
         "members": selectors.room_members(room=room),
-        "live_count": participant_counts([room.pk]).get(room.pk, 0),
+        "live_count": live.people,
+        "acting_host": live.acting,
         "join_refusal": join_refusal,
         # Popped even if the user is no longer a host: it is shown once or never.
         "new_invite_link": new_invite_link_pop(request, room_slug=room.slug),

@@ -45,7 +45,7 @@ from django.core.exceptions import PermissionDenied
 from rooms.models import SLUG_LENGTH
 from rooms.selectors import JoinGrant, JoinRefused
 
-from . import access, linkstats, resume
+from . import access, hosts, linkstats, resume
 from .connection import Connection
 from .events import session_fingerprint
 from .groups import room_group, user_group
@@ -118,6 +118,8 @@ class CallConsumer(Connection):
         self.missing = False
         # When the resume token this socket last sent was issued (time.time()).
         self.token_issued = 0.0
+        # The acting host as our browser was last told (signaling.hosts).
+        self.acting: str | None = None
         # When this socket's last link summary was taken (time.monotonic()).
         self.links_at = -math.inf
         self.reported = False
@@ -342,6 +344,8 @@ class CallConsumer(Connection):
                 await self.send(encode({"type": "ice-servers", "ice": ice_config(self.user.pk)}))
             case "kick":
                 await self.on_kick(fields["peer"], ref)
+            case "mute":
+                await self.on_mute(fields["peer"], ref)
             case "end":
                 await self.on_end(ref)
             case "leave":
@@ -409,10 +413,13 @@ class CallConsumer(Connection):
             await self.depart(CloseCode.FULL, None, "room full")
             return
         await self.announce_left(result.replaced, LeaveReason.REPLACED)
+        # Our place in the join order, as the others will see it.
+        entry = dataclasses.replace(entry, seq=result.seq)
         self.peer_id = entry.peer
         self.entry = entry
         self.joined = True
         self.peers = {peer.peer: peer for peer in result.peers}
+        self.acting = self.acting_host()
         logger.info(
             "signaling joined room=%s peer=%s user=%s peers=%d",
             grant.room_id,
@@ -452,6 +459,7 @@ class CallConsumer(Connection):
         self.entry = result.entry
         self.joined = True
         self.peers = {p.peer: p for p in result.peers}
+        self.acting = self.acting_host()
         logger.info(
             "signaling resumed room=%s peer=%s user=%s peers=%d",
             grant.room_id,
@@ -478,6 +486,7 @@ class CallConsumer(Connection):
                 "peer": entry.peer,
                 "name": entry.name,
                 "host": grant.is_host,
+                "acting": self.acting,
                 "room": {
                     "code": self.slug,
                     "name": grant.room_name,
@@ -537,13 +546,35 @@ class CallConsumer(Connection):
         """Host rights as of the last check (join, or the periodic re-check)."""
         return self.grant is not None and self.grant.is_host
 
+    def acting_host(self) -> str | None:
+        """The acting host of the room as this connection knows it (its own
+        seat and its map of the others, both copies of presence entries)."""
+        seats = list(self.peers.values())
+        if self.entry is not None:
+            seats.append(self.entry)
+        return hosts.acting_host(seats)
+
+    def follow_acting(self) -> None:
+        """The room changed: tell our browser when the acting host did."""
+        acting = self.acting_host()
+        if acting != self.acting:
+            self.acting = acting
+            self.transmit(encode(hosts.acting_host_frame(acting)))
+
+    async def host_rights(self) -> bool:
+        """Whether this connection may do what a host may in the call. Hosts
+        are confirmed against the database, the acting host against presence
+        itself (every process reaches the same answer from it); anyone else
+        is refused without a query, so a flood of host-only frames costs
+        nothing."""
+        if self.is_host:
+            return await access.read(access.is_host, room_id=self.room_id, user_id=self.user.pk)
+        if self.acting != self.peer_id:
+            return False
+        return hosts.acting_host(await self.presence.entries(self.room_id)) == self.peer_id
+
     async def on_kick(self, target: str, ref: str | None) -> None:
-        # Hosts are confirmed against the database; others are refused without
-        # a query, so a flood of kicks costs the database nothing.
-        allowed = self.is_host and await access.read(
-            access.is_host, room_id=self.room_id, user_id=self.user.pk
-        )
-        if not allowed:
+        if not await self.host_rights():
             await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can kick.", ref)
             return
         entry = await self.presence.leave(self.room_id, target) if target in self.peers else None
@@ -564,9 +595,44 @@ class CallConsumer(Connection):
             room_id=self.room_id, user_id=self.user.pk, target_user_id=entry.user
         )
 
+    async def on_mute(self, target: str | None, ref: str | None) -> None:
+        """Ask one peer (``target``), or everyone else (``None``), to mute. Only
+        their own browser mutes them; nothing here changes their state."""
+        if not await self.host_rights():
+            await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can ask people to mute.", ref)
+            return
+        event = {
+            "type": "host.mute",
+            "from": self.peer_id,
+            "text": encode(hosts.mute_request_frame(self.peer_id)),
+        }
+        if target is None:
+            await self.channel_layer.group_send(room_group(self.room_id), event)
+        else:
+            peer = self.peers.get(target)
+            if peer is None:
+                await self.send_error(
+                    ErrorCode.UNKNOWN_PEER, f"No peer {target} in this room.", ref
+                )
+                return
+            try:
+                await self.channel_layer.send(peer.channel, event)
+            except ChannelFull:
+                logger.warning("signaling: channel full, dropped mute to peer=%s", peer.peer)
+        logger.info(
+            "signaling mute room=%s peer=%s by peer=%s user=%s",
+            self.room_id,
+            target or "*",
+            self.peer_id,
+            self.user.pk,
+        )
+
     async def on_end(self, ref: str | None) -> None:
         if not self.is_host:
-            await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can end the meeting.", ref)
+            why = "Only hosts can end the meeting"
+            if self.acting == self.peer_id:
+                why += " (an acting host cannot)"
+            await self.send_error(ErrorCode.FORBIDDEN, f"{why}.", ref)
             return
         try:
             await database_sync_to_async(access.end_room)(
@@ -631,6 +697,7 @@ class CallConsumer(Connection):
         self.peers[entry.peer] = entry
         offer = bool(event.get("offer", False))
         self.transmit(encode({"type": "peer-joined", "peer": self.describe(entry, offer=offer)}))
+        self.follow_acting()
 
     def peer_left(self, event: dict[str, Any]) -> None:
         """Someone's seat was removed (by whoever removed it)."""
@@ -645,6 +712,7 @@ class CallConsumer(Connection):
             return
         if self.peers.pop(peer, None) is not None:
             self.transmit(encode({"type": "peer-left", "peer": peer, "reason": reason}))
+            self.follow_acting()
 
     def peer_resumed(self, event: dict[str, Any]) -> None:
         """A seat was taken over by a new socket: same peer id, new channel."""
@@ -668,6 +736,13 @@ class CallConsumer(Connection):
             self.transmit(
                 encode({"type": "peer-joined", "peer": self.describe(entry, offer=False)})
             )
+            self.follow_acting()
+
+    def host_mute(self, event: dict[str, Any]) -> None:
+        """A host asked us (or everyone) to mute; the browser does it."""
+        sender = event["from"]
+        if self.joined and sender != self.peer_id and sender in self.peers:
+            self.transmit(event["text"])
 
     def peer_state(self, event: dict[str, Any]) -> None:
         """Someone's media state changed; ``state`` is their whole state."""

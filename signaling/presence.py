@@ -117,12 +117,14 @@ class JoinResult(NamedTuple):
     """``admitted`` is False when the room was full. ``peers``: the others in the
     room, in join order. ``reaped``: expired entries removed on the way (announce
     them as ``timeout``). ``replaced``: this user's earlier entries (announce
-    them as ``replaced``)."""
+    them as ``replaced``). ``seq``: the join order the new entry was given
+    (0 when refused)."""
 
     admitted: bool
     peers: list[Entry]
     reaped: list[Entry]
     replaced: list[Entry]
+    seq: int = 0
 
 
 class Reasserted(NamedTuple):
@@ -195,9 +197,13 @@ class Presence(ABC):
         """``count`` for synchronous code (the admin and room pages)."""
 
     @abstractmethod
+    async def entries(self, room_id: int) -> list[Entry]:
+        """The room's unexpired entries, in join order (``seq``, then peer id)."""
+
+    @abstractmethod
     def entries_sync(self, room_id: int) -> list[Entry]:
-        """The room's unexpired entries in join order, for synchronous code
-        (the admin's live view)."""
+        """``entries`` for synchronous code (the admin's live view, the room
+        page)."""
 
     @abstractmethod
     async def epoch(self) -> str:
@@ -252,7 +258,7 @@ class MemoryPresence(Presence):
         replaced = [room.pop(peer)[0] for peer in mine]
         self._seq += 1
         room[entry.peer] = (replace(entry, seq=self._seq), now + ttl)
-        return JoinResult(True, others, reaped, replaced)
+        return JoinResult(True, others, reaped, replaced, self._seq)
 
     async def leave(self, room_id: int, peer: str) -> Entry | None:
         room = self._rooms.get(room_id)
@@ -326,11 +332,14 @@ class MemoryPresence(Presence):
                 counts[room_id] = live
         return counts
 
+    async def entries(self, room_id: int) -> list[Entry]:
+        return self.entries_sync(room_id)
+
     def entries_sync(self, room_id: int) -> list[Entry]:
         now = time.monotonic()
         # One copying step, as in count_sync: the event loop may be changing it.
         slots = list(self._rooms.get(room_id, {}).values())
-        return sorted((entry for entry, expires in slots if expires > now), key=lambda e: e.seq)
+        return sorted((entry for entry, expires in slots if expires > now), key=_join_order)
 
     async def epoch(self) -> str:
         return "memory"  # this process's memory is never lost while it runs
@@ -346,6 +355,9 @@ class MemoryPresence(Presence):
         present = entry.peer in room
         if present:
             room[entry.peer] = (room[entry.peer][0], now + ttl)
+        elif entry.seq:
+            # Back in its old place: the join order decides who is acting host.
+            room[entry.peer] = (entry, now + ttl)
         else:
             self._seq += 1
             room[entry.peer] = (replace(entry, seq=self._seq), now + ttl)
@@ -435,7 +447,7 @@ entry.seq = seq + 1
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
 keep(KEYS[1], KEYS[2], ttl)
-return {1, others, reaped, replaced}
+return {1, others, reaped, replaced, entry.seq}
 """
 )
 
@@ -528,12 +540,27 @@ for i = 1, #all, 2 do
 end
 if present == 0 then
   local entry = cjson.decode(ARGV[3])
-  entry.seq = seq + 1
+  -- Back in its old place (the join order decides who is acting host).
+  if not entry.seq or entry.seq == 0 then entry.seq = seq + 1 end
   redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
 end
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
 keep(KEYS[1], KEYS[2], ttl)
 return {present, others, reaped}
+"""
+)
+
+# KEYS: peers, expiry. The unexpired entries.
+_LUA_ENTRIES = (
+    _LUA_COMMON
+    + """
+local live = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now_ms(), '+inf')
+local entries = {}
+for _, peer in ipairs(live) do
+  local raw = redis.call('HGET', KEYS[1], peer)
+  if raw then entries[#entries + 1] = raw end
+end
+return entries
 """
 )
 
@@ -617,7 +644,7 @@ class RedisPresence(Presence):
         return found
 
     async def join(self, room_id: int, entry: Entry, capacity: int, ttl: float) -> JoinResult:
-        admitted, others, reaped, replaced = await self._loop_client().join(
+        admitted, others, reaped, replaced, *seq = await self._loop_client().join(
             keys=self.keys(room_id),
             args=[entry.peer, entry.user, entry.to_json(), capacity, _ms(ttl)],
         )
@@ -627,6 +654,7 @@ class RedisPresence(Presence):
             peers,
             [Entry.from_json(raw) for raw in reaped],
             [Entry.from_json(raw) for raw in replaced],
+            int(seq[0]) if seq else 0,
         )
 
     async def leave(self, room_id: int, peer: str) -> Entry | None:
@@ -687,6 +715,12 @@ class RedisPresence(Presence):
             results = pipe.execute()
         return {room_id: int(n) for room_id, n in zip(ids, results, strict=True) if int(n)}
 
+    async def entries(self, room_id: int) -> list[Entry]:
+        # Host-only frames only (rare): registered when used.
+        script = self._loop_client().client.register_script(_LUA_ENTRIES)
+        raws = await script(keys=self.keys(room_id)[:2])
+        return sorted((Entry.from_json(raw) for raw in raws), key=_join_order)
+
     def entries_sync(self, room_id: int) -> list[Entry]:
         if self._sync is None:
             self._sync = self.config.sync_client(decode_responses=True)
@@ -699,7 +733,7 @@ class RedisPresence(Presence):
             raw, live = pipe.execute()
         alive = set(live)
         entries = (Entry.from_json(text) for peer, text in raw.items() if peer in alive)
-        return sorted(entries, key=lambda e: e.seq)
+        return sorted(entries, key=_join_order)
 
     async def epoch(self) -> str:
         return str(
@@ -726,6 +760,10 @@ class RedisPresence(Presence):
         found = self._clients.pop(asyncio.get_running_loop(), None)
         if found is not None:
             await found.client.aclose()
+
+
+def _join_order(entry: Entry) -> tuple[int, str]:
+    return entry.seq, entry.peer
 
 
 def _ms(seconds: float) -> int:

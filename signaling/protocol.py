@@ -284,6 +284,29 @@ def _kick(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     return {"peer": _peer_id(frame, "peer")}
 
 
+NO_REMOTE_UNMUTE = "Nobody can be unmuted remotely: people unmute themselves."
+
+
+def _mute(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """One ``peer``, or ``"all": true`` for everyone else; ``peer`` is
+    ``None`` for everyone. Asking for anything but muting is refused."""
+    if frame.get("muted", True) is not True:
+        raise ProtocolError(ErrorCode.FORBIDDEN, NO_REMOTE_UNMUTE)
+    everyone = frame.get("all")
+    if everyone is not None and not isinstance(everyone, bool):
+        raise _invalid("all", "must be a boolean")
+    if everyone:
+        if frame.get("peer") is not None:
+            raise _invalid("peer", "not allowed together with all")
+        return {"peer": None}
+    return {"peer": _peer_id(frame, "peer")}
+
+
+def _unmute(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    # There is no such message; a clear refusal beats "unknown type".
+    raise ProtocolError(ErrorCode.FORBIDDEN, NO_REMOTE_UNMUTE)
+
+
 # A link summary (``links``): at most this many pairs, and these values.
 MAX_LINKS = 8
 LINK_PATHS = frozenset({"host", "srflx", "prflx", "relay"})
@@ -347,6 +370,8 @@ SCHEMAS: dict[str, Callable[[dict[str, Any], Limits], dict[str, Any]]] = {
     "ping": _no_fields,
     "ice-servers": _no_fields,
     "kick": _kick,
+    "mute": _mute,
+    "unmute": _unmute,
     "end": _no_fields,
     "leave": _no_fields,
     "links": _links,

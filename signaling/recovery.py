@@ -69,6 +69,7 @@ async def reassert(connection: CallConsumer) -> None:
             connection.transmit(
                 encode({"type": "peer-joined", "peer": connection.describe(peer, offer=False)})
             )
+    connection.follow_acting()
     event = {"type": "peer.joined", "entry": entry.to_dict(), "offer": True}
     for peer in list(connection.peers.values()):
         local = connection.receivers.get(peer.channel) if connection.receivers else None
@@ -96,3 +97,4 @@ async def reconcile(connection: CallConsumer) -> None:
         connection.transmit(
             encode({"type": "peer-left", "peer": peer, "reason": str(LeaveReason.TIMEOUT)})
         )
+    connection.follow_acting()

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from rooms import services, views
 from rooms.models import Invite, Membership, Room
+from signaling.live import LiveCall
 
 from .conftest import PASSWORD, add_member, make_invite, make_room, make_user
 
@@ -114,6 +115,18 @@ def test_non_members_get_403_with_an_explanation(client, room, stranger, url_nam
     )
 
 
+def test_room_page_names_the_acting_host_of_the_live_call_as_text(
+    client, room, member, monkeypatch
+):
+    monkeypatch.setattr(views, "live_call", lambda room_id: LiveCall(2, "<b>Jun</b>", []))
+    body = login(client, member).get(room.get_absolute_url()).content.decode()
+    assert "2 of 4 in the call now" in body
+    assert "<strong>&lt;b&gt;Jun&lt;/b&gt;</strong> is the acting host." in body
+    monkeypatch.setattr(views, "live_call", lambda room_id: LiveCall(2, None, ["Minji"]))
+    body = login(client, member).get(room.get_absolute_url()).content.decode()
+    assert "acting host" not in body
+
+
 @pytest.mark.parametrize("url_name", ["rooms:detail", "rooms:call"])
 def test_unknown_rooms_are_404(client, stranger, url_name):
     response = login(client, stranger).get(reverse(url_name, args=["abc-defg-hij"]))
@@ -123,7 +136,7 @@ def test_unknown_rooms_are_404(client, stranger, url_name):
 def test_member_sees_room_members_and_the_join_button_but_no_host_tools(
     client, room, member, monkeypatch
 ):
-    monkeypatch.setattr(views, "participant_counts", lambda ids: {room.pk: 1})
+    monkeypatch.setattr(views, "live_call", lambda room_id: LiveCall(1, None, ["Minji"]))
     response = login(client, member).get(room.get_absolute_url())
     body = response.content.decode()
     assert response.status_code == 200

@@ -123,6 +123,7 @@ async def test_welcome_describes_me_the_room_and_the_others(world: World, open_s
         "peer": host.peer,
         "name": "민지",
         "host": True,
+        "acting": None,
         "room": {"code": world.slug, "name": "주간 회의", "max": 4, "locked": False},
         "peers": [],
         "ice": host.welcome["ice"],
@@ -938,6 +939,7 @@ async def test_host_rights_are_confirmed_against_the_database(world: World, open
     alex = await joined(open_socket, world.alex, world.slug)
     assert alex.welcome["host"] is True
     await sam.expect("peer-joined")
+    await sam.expect("acting-host", peer=None)  # a host is in the call now
     await in_thread(promote.update, role=Membership.Role.MEMBER)  # demoted meanwhile
     await alex.send({"type": "kick", "peer": sam.peer, "ref": "k"})
     await alex.expect("error", code="forbidden", ref="k")

@@ -233,3 +233,31 @@ async def test_a_held_seat_counts_against_the_cap(backend: Presence):
     await backend.hold(ROOM, "a", "specific.test!a", grace=TTL)
     result = await backend.join(ROOM, entry("b", 2), capacity=1, ttl=TTL)
     assert not result.admitted
+
+
+async def test_join_reports_the_seat_order_and_entries_list_who_is_in(backend: Presence):
+    """The join order (``seq``) is what decides the acting host (signaling/hosts.py)."""
+    seqs = []
+    for index, peer in enumerate(["a", "b", "c"]):
+        seqs.append((await backend.join(ROOM, entry(peer, index), capacity=4, ttl=TTL)).seq)
+    assert seqs == sorted(set(seqs))
+    assert len(seqs) == 3
+    await backend.leave(ROOM, "a")
+    later = await backend.join(ROOM, entry("d", 9), capacity=4, ttl=TTL)
+    assert later.seq > seqs[-1]
+    assert [(e.peer, e.seq) for e in await backend.entries(ROOM)] == [
+        ("b", seqs[1]),
+        ("c", seqs[2]),
+        ("d", later.seq),
+    ]
+    assert [e.peer for e in backend.entries_sync(ROOM)] == ["b", "c", "d"]
+    full = await backend.join(ROOM, entry("e", 10), capacity=3, ttl=TTL)
+    assert (full.admitted, full.seq) == (False, 0)
+    assert await backend.entries(ROOM + 1) == []
+
+
+async def test_entries_leave_out_expired_seats(backend: Presence):
+    await backend.join(ROOM, entry("ghost", 1), capacity=4, ttl=0.05)
+    await backend.join(ROOM, entry("alive", 2), capacity=4, ttl=TTL)
+    await asyncio.sleep(0.1)
+    assert [e.peer for e in await backend.entries(ROOM)] == ["alive"]

@@ -130,3 +130,24 @@ async def test_a_retried_join_does_not_replace_itself(backend):
     assert again.admitted
     assert again.replaced == []
     assert await backend.count([ROOM]) == {ROOM: 1}
+
+
+async def test_a_reasserted_seat_keeps_its_place_in_the_join_order(
+    backend, request: pytest.FixtureRequest
+):
+    """Who has been in the call longest (the acting host) survives a data loss."""
+    first = await backend.join(ROOM, entry("a", 1), capacity=4, ttl=TTL)
+    second = await backend.join(ROOM, entry("b", 2), capacity=4, ttl=TTL)
+    if isinstance(backend, RedisPresence):
+        await lose_everything(request.getfixturevalue("redis_url"))
+    else:
+        await backend.leave(ROOM, "a")
+        await backend.leave(ROOM, "b")
+    # The later joiner's process happens to put its seat back first.
+    for peer, user, seq in (("b", 2, second.seq), ("a", 1, first.seq)):
+        seat = Entry(**{**entry(peer, user).to_dict(), "seq": seq})
+        assert (await backend.reassert(ROOM, seat, TTL)).status == "restored"
+    assert [(e.peer, e.seq) for e in await backend.entries(ROOM)] == [
+        ("a", first.seq),
+        ("b", second.seq),
+    ]

@@ -265,6 +265,50 @@ def test_kick_needs_a_peer():
         assert refused({"type": "kick", **frame}).code == ErrorCode.INVALID
 
 
+# --- mute (hosts, docs/protocol.md "Hosts in the call") ---------------------------------------
+
+
+def test_mute_names_one_peer_or_everyone():
+    assert parse({"type": "mute", "peer": "Vx3k9QmT2pLa"}).fields == {"peer": "Vx3k9QmT2pLa"}
+    assert parse({"type": "mute", "all": True, "ref": "m"}) == ClientMessage(
+        "mute", {"peer": None}, "m"
+    )
+    assert parse({"type": "mute", "all": False, "peer": "p"}).fields == {"peer": "p"}
+    assert parse({"type": "mute", "peer": "p", "muted": True}).fields == {"peer": "p"}
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {},
+        {"all": False},
+        {"all": "yes"},
+        {"all": 1},
+        {"all": True, "peer": "p"},
+        {"peer": 3},
+        {"peer": ""},
+        {"peer": "x" * 65},
+    ],
+)
+def test_mute_rules(frame: dict):
+    assert refused({"type": "mute", **frame}).code == ErrorCode.INVALID
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "unmute", "peer": "p", "ref": "u"},
+        {"type": "unmute", "all": True, "ref": "u"},
+        {"type": "mute", "peer": "p", "muted": False, "ref": "u"},
+        {"type": "mute", "all": True, "muted": "no", "ref": "u"},
+    ],
+)
+def test_nobody_can_ask_to_unmute_someone(frame: dict):
+    error = refused(frame)
+    assert (error.code, error.ref) == (ErrorCode.FORBIDDEN, "u")
+    assert "unmuted remotely" in error.message
+
+
 # --- Server frames ----------------------------------------------------------------------------
 
 

@@ -12,9 +12,10 @@
  */
 
 import { Chat } from "./chat.js";
+import { ViewReporter } from "./encoding.js";
 import { FileTransfers } from "./files.js";
 import { format, formatBytes } from "./format.js";
-import { ViewReporter } from "./encoding.js";
+import { followHostRequests } from "./host-requests.js";
 import { LinkReporter } from "./link-report.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
@@ -352,10 +353,8 @@ for (const action of /** @type {const} */ (["accept", "decline", "cancel"])) {
 ui.addEventListener("retry-pair", (event) => {
   session.retryPair(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
 });
-ui.addEventListener("kick", (event) => {
-  session.kick(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
-});
-ui.addEventListener("end", () => session.end());
+// Kick, mute, mute everyone, end; and a host asking us to mute.
+followHostRequests({ ui, session, media, t });
 ui.addEventListener("leave", () => session.leave());
 ui.addEventListener("rejoin", () => window.location.reload());
 ui.addEventListener("join-here", () => window.location.reload());

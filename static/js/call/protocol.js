@@ -17,6 +17,8 @@ export const ServerMessage = Object.freeze({
   ANSWER: "answer",
   CANDIDATE: "candidate",
   ICE_SERVERS: "ice-servers",
+  ACTING_HOST: "acting-host",
+  MUTE_REQUEST: "mute-request",
   PONG: "pong",
   ERROR: "error",
 });
@@ -31,6 +33,7 @@ export const ClientMessage = Object.freeze({
   PING: "ping",
   ICE_SERVERS: "ice-servers",
   KICK: "kick",
+  MUTE: "mute",
   END: "end",
   LEAVE: "leave",
   LINKS: "links",

@@ -17,6 +17,7 @@ import { parseReceiving } from "./silence.js";
 /** @typedef {import("./chat.js").Chat} Chat */
 /** @typedef {import("./gestures.js").Gestures} Gestures */
 /** @typedef {import("./files.js").FileTransfers} FileTransfers */
+/** @typedef {import("./hosts.js").Hosts} Hosts */
 
 /**
  * @typedef {{muted: boolean, camera: boolean, screen: boolean, hand: boolean}} MediaState
@@ -84,14 +85,17 @@ export class Roster extends Map {
    * @param {Chat} parts.chat
    * @param {Gestures} parts.gestures
    * @param {FileTransfers|null} parts.files file sharing, if offered
+   * @param {Hosts} [parts.hosts] who may act as host (their `lower-hand` is obeyed);
+   *   without it, the room's hosts
    * @param {(type: string, detail: object) => void} parts.emit the session's events
    */
-  constructor({ mesh, chat, gestures, files, emit }) {
+  constructor({ mesh, chat, gestures, files, hosts, emit }) {
     super();
     this.mesh = mesh;
     this.chat = chat;
     this.gestures = gestures;
     this.files = files;
+    this.hosts = hosts || null;
     this.emit = emit;
   }
 
@@ -262,7 +266,8 @@ export class Roster extends Map {
       return;
     }
     if (!frame || typeof frame !== "object") return;
-    const sender = { id: participant.id, name: participant.name, host: participant.host };
+    const { id, name } = participant;
+    const sender = { id, name, host: this.hosts?.isHost(participant) ?? participant.host };
     const missing = parseReceiving(frame);
     if (missing) {
       participant.missing = missing;

@@ -23,6 +23,7 @@
  */
 
 import { Gestures, SELF } from "./gestures.js";
+import { Hosts } from "./hosts.js";
 import { Mesh } from "./mesh.js";
 import { ClientMessage, CloseCode, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
 import { DEFAULT_STATE, Roster, serverState } from "./roster.js";
@@ -53,7 +54,8 @@ import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
  * - `fingerprints`: `{participant, frame}`, a `fingerprints` frame on their
  *   channel, for the safety check (safety-check.js; roster.js passes it on).
  *
- * Reactions and raised hands are `gestures`' own events (gestures.js).
+ * Reactions and raised hands are `gestures`' own events (gestures.js); who
+ * leads the call, and a host's requests, are `hosts`' (hosts.js).
  */
 export class CallSession extends EventTarget {
   /**
@@ -93,12 +95,14 @@ export class CallSession extends EventTarget {
       sendTo: (id, frame) => !!this.roster.get(id)?.pair.sendData(JSON.stringify(frame)),
     });
     this.files = files || null;
+    this.hosts = new Hosts(host, signaling);
     /** @type {Roster} everyone else in the call, each with our pair with them */
     this.roster = new Roster({
       mesh: this.mesh,
       chat,
       gestures: this.gestures,
       files: this.files,
+      hosts: this.hosts,
       emit: (type, detail) => this.emit(type, detail),
     });
     this.gestures.addEventListener("hands", () => this.syncHands());
@@ -201,19 +205,6 @@ export class CallSession extends EventTarget {
     this.roster.get(id)?.pair.restart();
   }
 
-  /**
-   * Ask the server to remove someone (hosts).
-   * @param {string} id
-   */
-  kick(id) {
-    this.signaling.send({ type: ClientMessage.KICK, peer: id });
-  }
-
-  /** End the meeting for everyone (hosts). */
-  end() {
-    this.signaling.send({ type: ClientMessage.END });
-  }
-
   /** Leave the call: tell the server, close every pair. */
   leave() {
     if (this.phase === "ended") return;
@@ -307,8 +298,13 @@ export class CallSession extends EventTarget {
       case ServerMessage.ICE_SERVERS:
         this.mesh.setIce(message.ice);
         break;
+      case ServerMessage.ACTING_HOST:
+      case ServerMessage.MUTE_REQUEST:
+        this.hosts.receive(message);
+        break;
       case ServerMessage.ERROR:
         console.warn(`meet: server error ${message.code}: ${message.message}`);
+        this.hosts.receive(message);
         break;
       default:
         break;
@@ -317,8 +313,8 @@ export class CallSession extends EventTarget {
 
   /**
    * @private
-   * @param {{peer: string, name: string, host: boolean, peers: PeerInfo[], ice: IceConfig,
-   *   resume?: string, resumed?: boolean}} message
+   * @param {{peer: string, name: string, host: boolean, acting?: string|null, peers: PeerInfo[],
+   *   ice: IceConfig, resume?: string, resumed?: boolean}} message
    */
   onWelcome(message) {
     performance.mark("meet:welcome");
@@ -335,6 +331,7 @@ export class CallSession extends EventTarget {
     this.name = message.name;
     this.host = message.host;
     this.chat.name = message.name;
+    this.hosts.welcome(message);
     const added = this.roster.welcome(message.peers, resumed);
     this.mesh.applyBudget();
     this.setPhase("call");

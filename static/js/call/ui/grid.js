@@ -6,7 +6,7 @@
  */
 
 import { format, initial } from "../format.js";
-import { byId, find, fromTemplate, name as nameElement } from "./dom.js";
+import { byId, find, fromTemplate } from "./dom.js";
 
 /** @typedef {import("../session.js").MediaState} MediaState */
 /** @typedef {import("../session.js").PairState} PairState */
@@ -26,14 +26,15 @@ export class Grid {
   /**
    * @param {Document} doc
    * @param {Record<string, any>} t the page's strings
-   * @param {{host: boolean, onKick: (id: string) => void, onRetry: (id: string) => void,
-   *   onAudioBlocked: () => void}} options
+   * @param {{decorate: (id: string, element: HTMLElement, info: TileInfo) => string[],
+   *   onRetry: (id: string) => void, onAudioBlocked: () => void}} options `decorate`
+   *   adds what else a tile shows (a host's tools, ui/host-tools.js) and returns
+   *   what its name should say besides the person's name
    */
-  constructor(doc, t, { host, onKick, onRetry, onAudioBlocked }) {
+  constructor(doc, t, { decorate, onRetry, onAudioBlocked }) {
     this.doc = doc;
     this.t = t;
-    this.host = host;
-    this.onKick = onKick;
+    this.decorate = decorate;
     this.onRetry = onRetry;
     this.onAudioBlocked = onAudioBlocked;
     this.grid = byId(doc, "grid");
@@ -64,12 +65,6 @@ export class Grid {
     if (info.host) tile.dataset.host = "";
     find(tile, ".tile__name").textContent = this.displayName(id, info.name);
     find(tile, ".tile__initial").textContent = initial(info.name);
-    if (this.host && !self) {
-      const kick = find(tile, ".tile__kick");
-      kick.hidden = false;
-      nameElement(kick, format(this.t.kick, { name: info.name }));
-      kick.addEventListener("click", () => this.onKick(id));
-    }
     const retry = find(tile, ".tile__retry");
     retry.textContent = this.t.pairRetry;
     retry.setAttribute("aria-label", format(this.t.pairRetryLabel, { name: info.name }));
@@ -125,6 +120,11 @@ export class Grid {
     this.render(id);
   }
 
+  /** Render every tile again (what the tiles' decorations depend on changed). */
+  renderAll() {
+    for (const id of this.tiles.keys()) this.render(id);
+  }
+
   /**
    * @private
    * @param {string} id
@@ -154,7 +154,7 @@ export class Grid {
       });
     }
     // One name for the region: who, and everything the icons show.
-    const parts = [this.displayName(id, info.name)];
+    const parts = [this.displayName(id, info.name), ...this.decorate(id, element, info)];
     if (!self && connection !== "connected") parts.push(stateText);
     if (state.muted) parts.push(this.t.muted);
     if (state.camera === false && !state.screen) parts.push(this.t.cameraOff);

@@ -9,7 +9,7 @@
  * Intent events: `join`, `device` ({kind, id}), `prejoin-mic`,
  * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`,
  * `chat-send` ({text}), `invite`, `leave`, `end`, `kick` ({id}),
- * `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
+ * `mute` ({id}), `mute-all`, `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
  * `lower-hand` ({id}), `file-send` ({file, to}), `file-accept` / `file-decline` /
  * `file-cancel` ({peer, id}).
  * @module
@@ -24,6 +24,7 @@ import { FilePicker } from "./file-picker.js";
 import { FilesView } from "./files.js";
 import { GesturesView } from "./gestures.js";
 import { Grid, SELF } from "./grid.js";
+import { HostTools } from "./host-tools.js";
 import { bindIntents, confirmKick } from "./intents.js";
 import { LinkView } from "./link-view.js";
 import { DevicePickers } from "./pickers.js";
@@ -55,9 +56,14 @@ export class CallUI extends EventTarget {
       canSetSink: "setSinkId" in HTMLMediaElement.prototype,
       onPick: (kind, id) => this.emit("device", { kind, id }),
     });
-    this.grid = new Grid(doc, t, {
-      host,
+    this.hostTools = new HostTools(doc, t, {
       onKick: (id) => confirmKick(this, id),
+      onMute: (id) => this.emit("mute", { id }),
+      onMuteAll: () => this.emit("mute-all"),
+    });
+    this.hostTools.set({ canHost: host, acting: null });
+    this.grid = new Grid(doc, t, {
+      decorate: (id, element, info) => this.hostTools.decorate(id, element, info),
       onRetry: (id) => this.emit("retry-pair", { id }),
       onAudioBlocked: () =>
         this.banner.show(t.enableAudio, { action: "unlock-audio", sticky: true }),
@@ -121,6 +127,15 @@ export class CallUI extends EventTarget {
   renderControls(changes) {
     this.controls.update({ ...changes, chat: this.chat.isOpen });
     this.settings.setCamera(this.controls.state.camera);
+  }
+
+  /**
+   * Who may use a host's tools now, and who is acting host (a tile id).
+   * @param {{canHost: boolean, acting: string|null}} rights
+   */
+  setHostRights(rights) {
+    this.hostTools.set(rights);
+    this.grid.renderAll();
   }
 
   /**

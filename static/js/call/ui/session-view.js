@@ -55,9 +55,14 @@ export function followSession(ui, session) {
     ui.gestures.renderHands(gestures.queue.ordered(), {
       nameOf: (id) => (id === SELF ? session.name : session.roster.get(id)?.name || ""),
       isSelf: (id) => id === SELF,
-      host: session.host,
+      host: session.hosts.canHost,
     });
   gestures.addEventListener("hands", renderHands);
+  session.hosts.addEventListener("change", (event) => {
+    renderHosts(ui, session, /** @type {CustomEvent} */ (event).detail);
+    renderHands();
+  });
+  session.hosts.addEventListener("refused", () => ui.banner.show(t.hostsOnly, { kind: "error" }));
   on("phase", ({ phase }) => {
     if (phase === "call") renderHands();
   });
@@ -79,4 +84,21 @@ export function followSession(ui, session) {
     ui.chat.add(message, index);
     if (!ui.chat.isOpen && !message.mine) ui.controls.setUnread(ui.controls.unreadCount + 1);
   });
+}
+
+/**
+ * Who leads the call changed: the tools, the acting host's tile, and a word
+ * about it when it happens during the call.
+ * @param {CallUI} ui
+ * @param {CallSession} session
+ * @param {import("../hosts.js").HostsChange} change
+ */
+function renderHosts(ui, session, { acting, previous, canHost, actingSelf, announce }) {
+  const t = ui.t;
+  ui.setHostRights({ canHost, acting: actingSelf ? SELF : acting });
+  if (!announce) return;
+  const name = acting ? session.roster.get(acting)?.name || "" : "";
+  if (actingSelf) ui.banner.show(t.youAreActingHost);
+  else if (acting) ui.banner.show(format(t.actingHostNow, { name }));
+  else if (previous === session.hosts.selfId) ui.banner.show(t.actingHostOver);
 }
