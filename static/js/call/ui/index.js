@@ -160,15 +160,7 @@ export class CallUI extends EventTarget {
    * @param {import("../safety-check.js").SafetyCheck} check
    */
   followSafety(check) {
-    const session = check.session;
-    /** @param {string} id */
-    const nameOf = (id) =>
-      id === session.selfId
-        ? this.t.safetyYou
-        : session.roster.get(id)?.name || this.t.safetySomeone;
-    check.addEventListener("change", (event) => {
-      this.safety.render(/** @type {CustomEvent} */ (event).detail, nameOf);
-    });
+    this.safety.follow(check);
   }
 
   /**

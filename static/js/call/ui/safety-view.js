@@ -44,6 +44,22 @@ export class SafetyView {
   }
 
   /**
+   * Render the check's news from now on (safety-check.js).
+   * @param {import("../safety-check.js").SafetyCheck} check
+   */
+  follow(check) {
+    const session = check.session;
+    /** @param {string} id */
+    const nameOf = (id) =>
+      id === session.selfId
+        ? this.t.safetyYou
+        : session.roster.get(id)?.name || this.t.safetySomeone;
+    check.addEventListener("change", (event) => {
+      this.render(/** @type {CustomEvent} */ (event).detail, nameOf);
+    });
+  }
+
+  /**
    * Show where the check stands.
    * @param {SafetyState} state
    * @param {(id: string) => string} nameOf a person's name (ours: "you")
