@@ -35,8 +35,7 @@ export const THRESHOLDS = Object.freeze({
  * @property {{kind: PathKind, local: string, remote: string, transport: "udp"|"tcp"}|null} path
  * @property {number|null} rttMs the selected pair's current round trip
  * @property {number} bytesIn media bytes received (every inbound RTP stream)
- * @property {number} audioBytesIn of which audio
- * @property {number} videoBytesIn of which video
+ * @property {number} audioBytesIn of which audio (silence.js; video counts frames)
  * @property {number} bytesOut media bytes sent (every outbound RTP stream)
  * @property {number} packetsReceived
  * @property {number} packetsLost
@@ -109,7 +108,6 @@ export function readStats(report) {
     rttMs: null,
     bytesIn: 0,
     audioBytesIn: 0,
-    videoBytesIn: 0,
     bytesOut: 0,
     packetsReceived: 0,
     packetsLost: 0,
@@ -131,8 +129,7 @@ export function readStats(report) {
       if (typeof s.jitter === "number") {
         snap.jitterMs = Math.max(snap.jitterMs ?? 0, s.jitter * 1000);
       }
-      if (s.kind === "video") snap.videoBytesIn += s.bytesReceived || 0;
-      else if (s.kind === "audio") snap.audioBytesIn += s.bytesReceived || 0;
+      if (s.kind === "audio") snap.audioBytesIn += s.bytesReceived || 0;
       if (s.kind === "video") {
         snap.framesDecoded += s.framesDecoded || 0;
         if (typeof s.framesPerSecond === "number") snap.fps = s.framesPerSecond;
