@@ -62,6 +62,11 @@ class Room(models.Model):
     is_locked = models.BooleanField(
         _("locked"), default=False, help_text=_("Only hosts can join a locked meeting.")
     )
+    lobby_enabled = models.BooleanField(
+        _("lobby"),
+        default=False,
+        help_text=_("People wait in a lobby until a host in the call admits them."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 
@@ -178,6 +183,11 @@ class Invite(models.Model):
         help_text=_("Empty means unlimited."),
     )
     use_count = models.PositiveIntegerField(_("uses"), default=0, editable=False)
+    allow_guests = models.BooleanField(
+        _("guests allowed"),
+        default=False,
+        help_text=_("People without an account can join the call with a display name."),
+    )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -220,6 +230,41 @@ class Invite(models.Model):
             return None
         token = call_token_for(self.token_seed)
         return token if hash_token(token) == self.token_hash else None
+
+
+GUEST_NAME_MAX_LENGTH = 50
+
+
+class Guest(models.Model):
+    """Someone in one room's call through an invite that allows guests, with
+    a display name and no account. A guest is never a member: they see the
+    call page of that room and nothing else. In signaling a guest's
+    participant id is ``-pk`` (users' ids are positive), see docs/protocol.md."""
+
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="guests", verbose_name=_("room")
+    )
+    invite = models.ForeignKey(
+        Invite, on_delete=models.CASCADE, related_name="guests", verbose_name=_("invite")
+    )
+    display_name = models.CharField(_("display name"), max_length=GUEST_NAME_MAX_LENGTH)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    # Set when the guest was removed (invite revoked, meeting ended, removed by a host).
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("guest")
+        verbose_name_plural = _("guests")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["room", "-created_at"], name="guest_room_recent")]
+
+    def __str__(self) -> str:
+        return _("%(name)s (guest)") % {"name": self.display_name}
+
+    @property
+    def participant_id(self) -> int:
+        return -self.pk
 
 
 def call_token_for(seed: str) -> str:
