@@ -41,3 +41,8 @@ def session_ended(*, user_id: int, session_key: str) -> None:
         user_group(user_id),
         {"type": "session.ended", "session": session_fingerprint(session_key)},
     )
+
+
+def guests_removed(*, room_id: int, participant_ids: list[int]) -> None:
+    """Disconnect guests whose access ended (invite revoked): close code 4411."""
+    _group_send(room_group(room_id), {"type": "guests.removed", "participants": participant_ids})

@@ -40,6 +40,7 @@ const ui = new CallUI(document, t, {
   lang: document.documentElement.lang,
 });
 ui.loginUrl = config.urls.login;
+ui.guest = !!config.me.guest;
 const media = new LocalMedia({ video: config.media.video });
 const wsUrl = new URL(config.ws, window.location.href);
 wsUrl.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";

@@ -60,6 +60,7 @@ export const CloseCode = Object.freeze({
   TIMEOUT: 4408,
   FULL: 4409,
   ENDED: 4410,
+  GUEST_REMOVED: 4411,
   RESUME_REFUSED: 4412,
   TOO_LARGE: 4413,
   LOCKED: 4423,
@@ -129,6 +130,7 @@ const MESSAGES = new Map([
   [CloseCode.NOT_MEMBER, "closedNotMember"],
   [CloseCode.NO_ROOM, "closedNoRoom"],
   [CloseCode.ENDED, "closedEnded"],
+  [CloseCode.GUEST_REMOVED, "closedGuestRemoved"],
   [CloseCode.TOO_LARGE, "closedTooLarge"],
   [CloseCode.FLOOD, "closedFlooding"],
 ]);

@@ -99,6 +99,8 @@ export class CallUI extends EventTarget {
     this.ended = new EndedView(doc, t);
     /** Where "Sign in" goes (set by main from the configuration). */
     this.loginUrl = "";
+    /** We joined as a guest (our own tile says so too). */
+    this.guest = false;
     bindIntents(this);
     this.renderControls({});
   }
