@@ -231,7 +231,7 @@ def test_a_pass_for_another_guest_id_or_room_is_no_pass(room, owner, guest_clien
 def test_an_expired_guest_pass_is_no_pass(room, guest_client, settings, monkeypatch):
     guest = Guest.objects.get()
     issued_at = timezone.now().timestamp()
-    monkeypatch.setattr(signing.time, "time", lambda: issued_at - 120)
+    monkeypatch.setattr("django.core.signing.time.time", lambda: issued_at - 120)
     old = pass_issue(guest)
     monkeypatch.undo()
     settings.GUEST_LIFETIME = 60
