@@ -468,4 +468,4 @@ def invite_guest(request: HttpRequest) -> HttpResponse:
         "login_url": reverse("account_login") + next_query,
         "signup_url": reverse("account_signup") + next_query if signup_open else "",
     }
-    return render(request, "rooms/invite_guest.html", context, status=400 if form.errors else 200)
+    return render(request, "rooms/invite_guest.html", context)
