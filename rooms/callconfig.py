@@ -147,6 +147,11 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "chatClose": _("Close chat"),
     "invite": _("Copy invite link"),
     "inviteCopied": _("Invite link copied. It works for 24 hours."),
+    "inviteGuests": _("Copy guest invite link (no account needed)"),
+    "inviteGuestsCopied": _(
+        "Guest invite link copied: people without an account can join with a name. "
+        "It works for 24 hours."
+    ),
     "inviteShow": _("Copy this invite link (valid for 24 hours):"),
     "inviteFailed": _("The invite link could not be created."),
     "leave": _("Leave call"),

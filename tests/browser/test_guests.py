@@ -23,8 +23,15 @@ def test_a_guest_joins_through_an_invite_and_leaves_when_it_is_revoked(
     link = room_page.input_value("#new-invite-link")
     expect(room_page.get_by_text("Guests allowed")).to_be_visible()
 
+    host_context.grant_permissions(["clipboard-read", "clipboard-write", "camera", "microphone"])
     host = open_call(host_context, room)
     join(host)
+    # The in-call button makes a guest link of its own, too.
+    host.click("#ctl-invite-guests")
+    expect(host.locator("#banner")).to_contain_text("Guest invite link copied")
+    call_link = host.evaluate("() => navigator.clipboard.readText()")
+    assert call_link != link
+    assert room.invites.filter(kind="call", allow_guests=True).count() == 1
 
     # A fresh browser, no account, in Korean.
     guest_context = new_context(call_server, locale="ko-KR")
@@ -60,7 +67,8 @@ def test_a_guest_joins_through_an_invite_and_leaves_when_it_is_revoked(
     # The host revokes the invite: the guest is out at once, and told why.
     room_page.on("dialog", lambda dialog: dialog.accept())
     room_page.reload()
-    room_page.locator("#invites").get_by_role("button", name="Revoke").click()
+    # Newest first: the link made on the room page, which the guest used, is last.
+    room_page.locator("#invites .invite").last.get_by_role("button", name="Revoke").click()
     expect(
         room_page.get_by_text("The invite link was revoked. It no longer works.")
     ).to_be_visible()
