@@ -101,24 +101,20 @@ def room_update(
     """Rename a room, change its seat count or turn its lobby on or off
     (hosts only; ``lobby_enabled`` ``None`` leaves the lobby as it is)."""
     _require_host(room=room, by=by)
-    before = {
-        "name": room.name,
-        "max_participants": room.max_participants,
-        "lobby_enabled": room.lobby_enabled,
+    fields = ("name", "max_participants", "lobby_enabled")
+    # As stored: a ModelForm has already written the new values into ``room``.
+    before = Room.objects.filter(pk=room.pk).values(*fields).first() or {
+        key: getattr(room, key) for key in fields
     }
     room.name = name
     room.max_participants = max_participants
     if lobby_enabled is not None:
         room.lobby_enabled = lobby_enabled
     room.full_clean()
-    after = {
-        "name": room.name,
-        "max_participants": room.max_participants,
-        "lobby_enabled": room.lobby_enabled,
-    }
+    after = {key: getattr(room, key) for key in fields}
     changed = {key: [before[key], value] for key, value in after.items() if before[key] != value}
     with transaction.atomic():
-        room.save(update_fields=["name", "max_participants", "lobby_enabled"])
+        room.save(update_fields=list(fields))
         if changed:
             audit_record(action=Action.ROOM_UPDATED, room=room, by=by, details=changed)
         if "lobby_enabled" in changed:
