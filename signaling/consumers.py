@@ -573,10 +573,20 @@ class CallConsumer(Connection):
         await self.seat_waiter()
 
     async def seat_waiter(self) -> None:
+        """Admitted (or the lobby was turned off): the access checks run again
+        (the room may have been locked or ended while we waited), then we
+        take a seat under the id the hosts knew us by."""
         waiter = await self.stop_waiting()
-        if waiter is not None and self.grant is not None:
-            logger.info("signaling admitted room=%s id=%s", self.room_id, waiter.id)
-            await self.take_seat(self.grant, waiter.fields, waiter.id)
+        if waiter is None:
+            return
+        try:
+            self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
+        except JoinRefused as refused:
+            await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
+            return
+        self.checked_at = time.monotonic()
+        logger.info("signaling admitted room=%s id=%s", self.room_id, waiter.id)
+        await self.take_seat(self.grant, waiter.fields, waiter.id)
 
     async def lobby_deny(self, event: dict[str, Any]) -> None:
         if self.closing or self.waiting is None or event["id"] != self.waiting.id:
@@ -593,13 +603,14 @@ class CallConsumer(Connection):
         elif self.waiting is not None and not on and not self.closing:
             await self.seat_waiter()
 
-    def lobby_follow(self, entry: Entry | None, left: str | None = None) -> None:
+    def lobby_follow(self, seat: dict[str, Any] | None, left: str | None = None) -> None:
         """A waiter follows the room's hosts: told when the first arrives or
         the last leaves, and knocks again for every host that takes a seat."""
         waiter = self.waiting
         if waiter is None:
             return
         had = bool(waiter.hosts)
+        entry = Entry.from_dict(seat) if seat is not None else None
         if entry is not None and entry.host:
             waiter.hosts.add(entry.peer)
             self.post(self.knock)
@@ -867,7 +878,7 @@ class CallConsumer(Connection):
         peer whose seat came back after a data loss (signaling.recovery) and
         whom we never met; we make the offer, as a newcomer does."""
         if not self.joined:
-            self.lobby_follow(Entry.from_dict(event["entry"]))
+            self.lobby_follow(event.get("entry"))
             return
         entry = Entry.from_dict(event["entry"])
         if entry.peer == self.peer_id or entry.peer in self.peers:
@@ -896,7 +907,7 @@ class CallConsumer(Connection):
     def peer_resumed(self, event: dict[str, Any]) -> None:
         """A seat was taken over by a new socket: same peer id, new channel."""
         if not self.joined:
-            self.lobby_follow(Entry.from_dict(event["entry"]))
+            self.lobby_follow(event.get("entry"))
             return
         entry = Entry.from_dict(event["entry"])
         if entry.peer == self.peer_id:

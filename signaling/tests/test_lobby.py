@@ -225,3 +225,17 @@ async def test_a_host_walks_straight_in_with_the_lobby_on(world: World, open_soc
     await lobby_on(world)
     host = await joined(open_socket, world.host, world.slug)
     assert host.welcome["host"] is True
+
+
+async def test_a_room_locked_while_someone_waits_refuses_them_when_admitted(
+    world: World, open_socket: Opener
+):
+    await lobby_on(world)
+    host = await joined(open_socket, world.host, world.slug)
+    sam, frame = await waiting(open_socket, world.sam, world)
+    await host.expect("knock")
+    await in_thread(lambda: Room.objects.filter(pk=world.room.pk).update(is_locked=True))
+    await host.send({"type": "admit", "id": frame["id"]})
+    assert await sam.closed() == 4423
+    await host.expect("knock-gone", id=frame["id"])
+    assert await host.nothing()  # nobody took a seat
