@@ -105,10 +105,11 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         "member_count",
         "live_count",
         "is_locked",
+        "lobby_enabled",
         "is_ended",
         "created_at",
     )
-    list_filter = ("is_locked", EndedFilter, "max_participants", "created_at")
+    list_filter = ("is_locked", "lobby_enabled", EndedFilter, "max_participants", "created_at")
     list_select_related = ("owner",)
     search_fields = (
         "name",
@@ -124,6 +125,7 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         "owner",
         "max_participants",
         "is_locked",
+        "lobby_enabled",
         "live_count",
         "live_links",
         "created_at",

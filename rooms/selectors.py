@@ -62,6 +62,8 @@ class JoinGrant:
     # For the call's welcome message.
     room_name: str = ""
     is_locked: bool = False
+    # Non-hosts wait in the lobby until a host in the call admits them.
+    lobby_enabled: bool = False
 
 
 class JoinRefused(Exception):
@@ -91,6 +93,7 @@ def call_join_check(*, slug: str, user: User) -> JoinGrant:
             "room__name",
             "room__max_participants",
             "room__is_locked",
+            "room__lobby_enabled",
             "room__ended_at",
         )
         .first()
@@ -119,4 +122,5 @@ def call_join_grant(*, membership: Membership, user: User) -> JoinGrant:
         display_name=user.get_display_name(),
         room_name=room.name,
         is_locked=room.is_locked,
+        lobby_enabled=room.lobby_enabled,
     )

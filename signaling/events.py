@@ -41,3 +41,9 @@ def session_ended(*, user_id: int, session_key: str) -> None:
         user_group(user_id),
         {"type": "session.ended", "session": session_fingerprint(session_key)},
     )
+
+
+def lobby_changed(*, room_id: int, on: bool) -> None:
+    """The room's lobby was turned on or off: everyone in the call is told,
+    and with it off, whoever waits takes their seat (signaling/lobby.py)."""
+    _group_send(room_group(room_id), {"type": "lobby.state", "on": on})
