@@ -267,6 +267,19 @@ class RoomAdmin(admin.ModelAdmin[Room]):
                     membership=membership, by=_admin(request), role=membership.role
                 )
 
+    def save_model(
+        self, request: HttpRequest, obj: Room, form: ModelForm[Room], change: bool
+    ) -> None:
+        """The lobby switch goes through the service, so it is audited and a
+        call in progress hears it (turned off, whoever waits comes in)."""
+        if not (change and "lobby_enabled" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        on = obj.lobby_enabled
+        obj.lobby_enabled = not on  # as stored; the service changes it
+        super().save_model(request, obj, form, change)
+        services.room_set_lobby(room=obj, by=_admin(request), on=on)
+
     def delete_model(self, request: HttpRequest, obj: Room) -> None:
         services.room_delete(room=obj, by=_admin(request))
 

@@ -270,6 +270,7 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
 STRINGS.update(
     {
         "lobbyWaiting": _("Waiting for a host to let you in."),
+        "lobbyWaitingButton": _("Waiting in the lobby…"),
         "lobbyNoHost": _("Waiting for a host to let you in. No host is in the call yet."),
         "lobbyKnocking": _("Waiting to join"),
         "lobbyAdmit": _("Admit"),

@@ -35,6 +35,8 @@ def test_the_host_admits_one_member_and_denies_another(call_server, new_context,
     alex_page.click("#join-button")
     expect(alex_page.locator("#lobby-wait")).to_have_text("Waiting for a host to let you in.")
     expect(alex_page.locator("#prejoin")).to_be_visible()
+    expect(alex_page.locator("#join-button")).to_have_text("Waiting in the lobby…")
+    expect(alex_page.locator("#join-button")).to_be_disabled()
     expect(alex_page.locator("#incall")).to_be_hidden()
     assert alex_page.evaluate(
         "() => document.getElementById('preview-video').srcObject?.active === true"
