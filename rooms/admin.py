@@ -105,10 +105,11 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         "member_count",
         "live_count",
         "is_locked",
+        "lobby_enabled",
         "is_ended",
         "created_at",
     )
-    list_filter = ("is_locked", EndedFilter, "max_participants", "created_at")
+    list_filter = ("is_locked", "lobby_enabled", EndedFilter, "max_participants", "created_at")
     list_select_related = ("owner",)
     search_fields = (
         "name",
@@ -124,6 +125,7 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         "owner",
         "max_participants",
         "is_locked",
+        "lobby_enabled",
         "live_count",
         "live_links",
         "created_at",
@@ -264,6 +266,19 @@ class RoomAdmin(admin.ModelAdmin[Room]):
                 services.membership_set_role(
                     membership=membership, by=_admin(request), role=membership.role
                 )
+
+    def save_model(
+        self, request: HttpRequest, obj: Room, form: ModelForm[Room], change: bool
+    ) -> None:
+        """The lobby switch goes through the service, so it is audited and a
+        call in progress hears it (turned off, whoever waits comes in)."""
+        if not (change and "lobby_enabled" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        on = obj.lobby_enabled
+        obj.lobby_enabled = not on  # as stored; the service changes it
+        super().save_model(request, obj, form, change)
+        services.room_set_lobby(room=obj, by=_admin(request), on=on)
 
     def delete_model(self, request: HttpRequest, obj: Room) -> None:
         services.room_delete(room=obj, by=_admin(request))

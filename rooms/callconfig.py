@@ -256,6 +256,7 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "closedLoggedOut": _("You are signed out. Sign in again to join the call."),
     "closedNotMember": _("You are not a member of this room."),
     "closedNoRoom": _("This room does not exist."),
+    "closedDenied": _("A host did not let you in."),
     "closedFull": _("The room is full. Try again when someone leaves."),
     "closedTooManySockets": _(
         "This call is open in too many windows or tabs. Close some of them and try again."
@@ -274,6 +275,28 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     ),
     "closedUnknown": _("The connection to the server was closed."),
 }
+
+# The lobby (static/js/call/ui/lobby-view.js).
+STRINGS.update(
+    {
+        "lobbyWaiting": _("Waiting for a host to let you in."),
+        "lobbyWaitingButton": _("Waiting in the lobby…"),
+        "lobbyNoHost": _("Waiting for a host to let you in. No host is in the call yet."),
+        "lobbyKnocking": _("Waiting to join"),
+        "lobbyAdmit": _("Admit"),
+        "lobbyDeny": _("Deny"),
+        "lobbyAdmitLabel": _("Admit %(name)s"),
+        "lobbyDenyLabel": _("Deny %(name)s"),
+        "lobbyAdmitAll": _("Admit all"),
+        "lobbyDenyAll": _("Deny all"),
+        "lobbyGuest": _("%(name)s (guest)"),
+        "lobbyKnock": _("%(name)s wants to join."),
+        "lobbyTurnOn": _("Turn the lobby on: people wait until a host lets them in"),
+        "lobbyTurnOff": _("Turn the lobby off"),
+        "lobbyNowOn": _("The lobby is on: people wait until a host lets them in."),
+        "lobbyNowOff": _("The lobby is off: people come straight in."),
+    }
+)
 
 # Link health of each pair (static/js/call/ui/link-view.js).
 STRINGS.update(

@@ -46,6 +46,14 @@ class RoomForm(forms.ModelForm[Room]):
         }
 
 
+class RoomSettingsForm(RoomForm):
+    """A room's settings page: what creating one asks, and the lobby."""
+
+    class Meta(RoomForm.Meta):
+        fields = ["name", "max_participants", "lobby_enabled"]
+        labels = {"name": _("Meeting name"), "lobby_enabled": _("Lobby")}
+
+
 class InviteForm(forms.Form):
     """How long a new invite link works and how many people may use it."""
 

@@ -64,6 +64,8 @@ class JoinGrant:
     is_locked: bool = False
     # A guest (rooms/guests.py): never a host, and always under their guest name.
     is_guest: bool = False
+    # Non-hosts wait in the lobby until a host in the call admits them.
+    lobby_enabled: bool = False
 
 
 class JoinRefused(Exception):
@@ -93,6 +95,7 @@ def call_join_check(*, slug: str, user: User) -> JoinGrant:
             "room__name",
             "room__max_participants",
             "room__is_locked",
+            "room__lobby_enabled",
             "room__ended_at",
         )
         .first()
@@ -121,6 +124,7 @@ def call_join_grant(*, membership: Membership, user: User) -> JoinGrant:
         display_name=user.get_display_name(),
         room_name=room.name,
         is_locked=room.is_locked,
+        lobby_enabled=room.lobby_enabled,
     )
 
 
@@ -140,4 +144,5 @@ def guest_join_grant(*, guest: Guest) -> JoinGrant:
         room_name=room.name,
         is_locked=room.is_locked,
         is_guest=True,
+        lobby_enabled=room.lobby_enabled,
     )

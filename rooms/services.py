@@ -93,19 +93,56 @@ def room_create(*, owner: User, name: str, max_participants: int = 4) -> Room:
 
 
 @retry_when_busy()
-def room_update(*, room: Room, by: Actor, name: str, max_participants: int) -> Room:
-    """Rename a room or change its seat count (hosts only)."""
+def room_update(
+    *,
+    room: Room,
+    by: Actor,
+    name: str,
+    max_participants: int,
+    lobby_enabled: bool | None = None,
+) -> Room:
+    """Rename a room, change its seat count or turn its lobby on or off
+    (hosts only; ``lobby_enabled`` ``None`` leaves the lobby as it is)."""
     _require_host(room=room, by=by)
-    before = {"name": room.name, "max_participants": room.max_participants}
+    fields = ("name", "max_participants", "lobby_enabled")
+    # As stored: a ModelForm has already written the new values into ``room``.
+    before = Room.objects.filter(pk=room.pk).values(*fields).first() or {
+        key: getattr(room, key) for key in fields
+    }
     room.name = name
     room.max_participants = max_participants
+    if lobby_enabled is not None:
+        room.lobby_enabled = lobby_enabled
     room.full_clean()
-    after = {"name": room.name, "max_participants": room.max_participants}
+    after = {key: getattr(room, key) for key in fields}
     changed = {key: [before[key], value] for key, value in after.items() if before[key] != value}
     with transaction.atomic():
-        room.save(update_fields=["name", "max_participants"])
+        room.save(update_fields=list(fields))
         if changed:
             audit_record(action=Action.ROOM_UPDATED, room=room, by=by, details=changed)
+        if "lobby_enabled" in changed:
+            _tell_lobby(room.pk, room.lobby_enabled)
+    return room
+
+
+def _tell_lobby(room_id: int, on: bool) -> None:
+    transaction.on_commit(lambda: events.lobby_changed(room_id=room_id, on=on))
+
+
+@retry_when_busy()
+def room_set_lobby(*, room: Room, by: Actor, on: bool) -> Room:
+    """Turn the room's lobby on or off (hosts only): with it on, everyone but
+    the room's hosts waits until a host in the call admits them
+    (signaling/lobby.py). Audited as a settings change; everyone in the call
+    is told after commit."""
+    _require_host(room=room, by=by)
+    with transaction.atomic():
+        if Room.objects.filter(pk=room.pk, lobby_enabled=not on).update(lobby_enabled=on):
+            details = {"lobby_enabled": [not on, on]}
+            audit_record(action=Action.ROOM_UPDATED, room=room, by=by, details=details)
+        room.lobby_enabled = on
+        # Also when nothing changed: whoever asked is told the state as it is.
+        _tell_lobby(room.pk, on)
     return room
 
 

@@ -26,7 +26,7 @@ from signaling.live import live_call, participant_counts
 
 from . import selectors, services
 from .callconfig import call_config
-from .forms import GuestForm, InviteForm, LockForm, MemberRoleForm, RoomForm
+from .forms import GuestForm, InviteForm, LockForm, MemberRoleForm, RoomForm, RoomSettingsForm
 from .guests import guest_from_request, guest_pass_set, has_guest_pass
 from .models import Guest, Invite, Membership, Room
 from .selectors import JoinRefused
@@ -201,13 +201,14 @@ def _guest_call(request: HttpRequest, *, room: Room, guest: Guest) -> HttpRespon
 @require_http_methods(["GET", "HEAD", "POST"])
 def room_update(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     room, _membership = _host_room(request, slug)
-    form = RoomForm(request.POST or None, instance=room)
+    form = RoomSettingsForm(request.POST or None, instance=room)
     if request.method == "POST" and form.is_valid():
         services.room_update(
             room=room,
             by=request.user,
             name=form.cleaned_data["name"],
             max_participants=form.cleaned_data["max_participants"],
+            lobby_enabled=form.cleaned_data["lobby_enabled"],
         )
         messages.success(request, _("Meeting settings saved."))
         return redirect(room)

@@ -45,7 +45,7 @@ from django.core.exceptions import PermissionDenied
 from rooms.models import SLUG_LENGTH
 from rooms.selectors import JoinGrant, JoinRefused
 
-from . import access, hosts, linkstats, resume
+from . import access, hosts, linkstats, lobby, resume
 from .connection import Connection
 from .events import session_fingerprint
 from .groups import room_group, user_group
@@ -123,6 +123,9 @@ class CallConsumer(Connection):
         # When this socket's last link summary was taken (time.monotonic()).
         self.links_at = -math.inf
         self.reported = False
+        # Lobby (signaling/lobby.py): our wait, or as a host, who knocks.
+        self.waiting: lobby.Waiter | None = None
+        self.knocks: dict[str, lobby.Knock] = {}
 
     # --- Connection lifecycle --------------------------------------------------
 
@@ -200,6 +203,7 @@ class CallConsumer(Connection):
         if self.swept:
             get_sweeper().discard(self)
         self.closing = True
+        await self.stop_waiting()
         if self.joined:
             self.joined = False
             try:
@@ -240,6 +244,7 @@ class CallConsumer(Connection):
         if self.closing:
             return
         self.closing = True
+        await self.stop_waiting()
         if self.joined:
             self.joined = False
             try:
@@ -352,6 +357,10 @@ class CallConsumer(Connection):
                 await self.depart(CloseCode.LEFT, LeaveReason.LEFT, "leave")
             case "links":
                 await self.on_links(fields, ref)
+            case "lobby":
+                await self.on_lobby(fields["on"], ref)
+            case "admit" | "deny":
+                await self.on_answer(kind, fields["id"], ref)
 
     async def relay(self, kind: str, fields: dict[str, Any], ref: str | None) -> None:
         """The hot path: addressed to one peer, stamped with our own peer id."""
@@ -381,6 +390,9 @@ class CallConsumer(Connection):
         if self.joined:
             await self.send_error(ErrorCode.ALREADY_JOINED, "Already joined.", ref)
             return
+        if self.waiting is not None:
+            await self.send_error(ErrorCode.ALREADY_JOINED, "Already waiting in the lobby.", ref)
+            return
         # A socket opened a while ago (during the pre-join screen) checks again:
         # the room may have been locked since, or our role changed; ending the
         # room or removing us would have closed the socket already. A socket
@@ -398,10 +410,18 @@ class CallConsumer(Connection):
         grant = self.grant
         assert grant is not None  # noqa: S101  (admitted sockets always have one)
         if fields["resume"] is not None:
+            # A resume token proves the seat was ours: no lobby again.
             await self.resume_seat(grant, fields)
             return
+        if lobby.must_wait(grant):
+            await self.wait_in_lobby(grant, fields)
+            return
+        await self.take_seat(grant, fields, secrets.token_urlsafe(9))
+
+    async def take_seat(self, grant: JoinGrant, fields: dict[str, Any], peer: str) -> None:
+        """A fresh seat, through ``presence.join`` (the seat cap holds atomically)."""
         entry = Entry(
-            peer=secrets.token_urlsafe(9),
+            peer=peer,
             user=self.user.pk,
             channel=self.channel_name,
             # A guest is always shown under the name they joined with.
@@ -436,6 +456,173 @@ class CallConsumer(Connection):
             room_group(grant.room_id), {"type": "peer.joined", "entry": entry.to_dict()}
         )
         await self.send(self.welcome_frame(entry, result.peers, resumed=False))
+
+    # --- The lobby (signaling/lobby.py) -----------------------------------------------
+
+    async def wait_in_lobby(self, grant: JoinGrant, fields: dict[str, Any]) -> None:
+        """Wait instead of taking a seat: tell our browser, knock on the room."""
+        seated = await self.presence.entries(grant.room_id)
+        self.waiting = lobby.Waiter(
+            id=secrets.token_urlsafe(9),
+            name=grant.display_name if grant.is_guest else fields["name"] or grant.display_name,
+            guest=lobby.is_guest(self.user.pk),
+            fields=fields,
+            hosts={entry.peer for entry in seated if entry.host},
+        )
+        logger.info(
+            "signaling waiting room=%s id=%s user=%s hosts=%d",
+            grant.room_id,
+            self.waiting.id,
+            self.user.pk,
+            len(self.waiting.hosts),
+        )
+        await self.send(
+            encode(lobby.waiting_frame(self.waiting, heartbeat=self.limits.heartbeat_interval))
+        )
+        await self.knock()
+
+    async def knock(self) -> None:
+        if self.waiting is not None and not self.closing:
+            await self.channel_layer.group_send(
+                room_group(self.room_id), lobby.knock_event(self.waiting, self.channel_name)
+            )
+
+    async def stop_waiting(self) -> lobby.Waiter | None:
+        """We no longer wait (admitted, denied, closed): the hosts are told."""
+        waiter, self.waiting = self.waiting, None
+        if waiter is not None:
+            try:
+                await self.channel_layer.group_send(
+                    room_group(self.room_id), lobby.gone_event(waiter.id)
+                )
+            except Exception:
+                logger.exception("signaling: lobby.gone failed id=%s", waiter.id)
+        return waiter
+
+    async def lobby_rights(self, ref: str | None, what: str) -> bool:
+        """Only the room's hosts answer the lobby (not an acting host),
+        confirmed against the database; anyone else costs no query."""
+        if self.is_host and await access.read(
+            access.is_host, room_id=self.room_id, user_id=self.user.pk
+        ):
+            return True
+        await self.send_error(ErrorCode.FORBIDDEN, f"Only hosts can {what}.", ref)
+        return False
+
+    async def on_lobby(self, on: bool, ref: str | None) -> None:
+        """A host turns the lobby on or off; everyone hears ``lobby-state``."""
+        if not await self.lobby_rights(ref, "turn the lobby on or off"):
+            return
+        try:
+            await database_sync_to_async(lobby.set_lobby)(
+                room_id=self.room_id, user_id=self.user.pk, on=on
+            )
+        except PermissionDenied:
+            await self.send_error(ErrorCode.FORBIDDEN, "Only hosts can change the lobby.", ref)
+            return
+        logger.info(
+            "signaling lobby room=%s on=%s by peer=%s user=%s",
+            self.room_id,
+            on,
+            self.peer_id,
+            self.user.pk,
+        )
+
+    async def on_answer(self, kind: str, target: str, ref: str | None) -> None:
+        """``admit`` or ``deny`` one waiting person, or everyone (``"*"``)."""
+        if not await self.lobby_rights(ref, f"{kind} people waiting in the lobby"):
+            return
+        if target == lobby.EVERYONE:
+            knocks = list(self.knocks.values())
+        elif target in self.knocks:
+            knocks = [self.knocks[target]]
+        else:
+            await self.send_error(
+                ErrorCode.UNKNOWN_PEER, f"Nobody with id {target} waits in the lobby.", ref
+            )
+            return
+        for knock in knocks:
+            try:
+                await self.channel_layer.send(
+                    knock.channel, lobby.answer_event(kind, knock.id, self.peer_id)
+                )
+            except ChannelFull:
+                logger.warning("signaling: channel full, dropped %s to id=%s", kind, knock.id)
+        logger.info(
+            "signaling %s room=%s ids=%s by peer=%s user=%s",
+            kind,
+            self.room_id,
+            ",".join(knock.id for knock in knocks) or "-",
+            self.peer_id,
+            self.user.pk,
+        )
+
+    def lobby_knock(self, event: dict[str, Any]) -> None:
+        """Someone waits (or re-announces): hosts in the call hear it once."""
+        if not (self.joined and self.is_host):
+            return
+        knock = lobby.knock_from(event)
+        if knock.id not in self.knocks:
+            self.knocks[knock.id] = knock
+            self.transmit(encode(lobby.knock_frame(knock)))
+
+    def lobby_gone(self, event: dict[str, Any]) -> None:
+        if self.knocks.pop(str(event["id"]), None) is not None:
+            self.transmit(encode(lobby.gone_frame(str(event["id"]))))
+
+    async def lobby_admit(self, event: dict[str, Any]) -> None:
+        """A host let us in: take a seat, with the id the hosts knew us by."""
+        if self.closing or self.waiting is None or event["id"] != self.waiting.id:
+            return
+        await self.seat_waiter()
+
+    async def seat_waiter(self) -> None:
+        """Admitted (or the lobby was turned off): the access checks run again
+        (the room may have been locked or ended while we waited), then we
+        take a seat under the id the hosts knew us by."""
+        waiter = await self.stop_waiting()
+        if waiter is None:
+            return
+        try:
+            self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
+        except JoinRefused as refused:
+            await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
+            return
+        self.checked_at = time.monotonic()
+        logger.info("signaling admitted room=%s id=%s", self.room_id, waiter.id)
+        await self.take_seat(self.grant, waiter.fields, waiter.id)
+
+    async def lobby_deny(self, event: dict[str, Any]) -> None:
+        if self.closing or self.waiting is None or event["id"] != self.waiting.id:
+            return
+        await self.depart(CloseCode.DENIED, None, "denied in the lobby")
+
+    async def lobby_state(self, event: dict[str, Any]) -> None:
+        """The lobby was turned on or off. Turned off, whoever waits is seated."""
+        on = bool(event["on"])
+        if self.grant is not None:
+            self.grant = dataclasses.replace(self.grant, lobby_enabled=on)
+        if self.joined:
+            await self.send(encode(lobby.state_frame(on)))
+        elif self.waiting is not None and not on and not self.closing:
+            await self.seat_waiter()
+
+    def lobby_follow(self, seat: dict[str, Any] | None, left: str | None = None) -> None:
+        """A waiter follows the room's hosts: told when the first arrives or
+        the last leaves, and knocks again for every host that takes a seat."""
+        waiter = self.waiting
+        if waiter is None:
+            return
+        had = bool(waiter.hosts)
+        entry = Entry.from_dict(seat) if seat is not None else None
+        if entry is not None and entry.host:
+            waiter.hosts.add(entry.peer)
+            self.post(self.knock)
+        elif left is not None:
+            waiter.hosts.discard(left)
+        if had != bool(waiter.hosts):
+            frame = lobby.waiting_frame(waiter, heartbeat=self.limits.heartbeat_interval)
+            self.transmit(encode(frame))
 
     async def resume_seat(self, grant: JoinGrant, fields: dict[str, Any]) -> None:
         """``join`` with a resume token: take over our seat, same peer id. A
@@ -497,6 +684,7 @@ class CallConsumer(Connection):
                     "name": grant.room_name,
                     "max": grant.max_participants,
                     "locked": grant.is_locked,
+                    "lobby": grant.lobby_enabled,
                 },
                 "peers": [self.describe(peer, offer=not resumed) for peer in peers],
                 "ice": ice_config(self.user.pk),
@@ -695,6 +883,7 @@ class CallConsumer(Connection):
         peer whose seat came back after a data loss (signaling.recovery) and
         whom we never met; we make the offer, as a newcomer does."""
         if not self.joined:
+            self.lobby_follow(event.get("entry"))
             return
         entry = Entry.from_dict(event["entry"])
         if entry.peer == self.peer_id or entry.peer in self.peers:
@@ -707,6 +896,7 @@ class CallConsumer(Connection):
     def peer_left(self, event: dict[str, Any]) -> None:
         """Someone's seat was removed (by whoever removed it)."""
         if not self.joined:
+            self.lobby_follow(None, left=event["peer"])
             return
         peer, reason = event["peer"], event["reason"]
         if peer == self.peer_id:
@@ -722,6 +912,7 @@ class CallConsumer(Connection):
     def peer_resumed(self, event: dict[str, Any]) -> None:
         """A seat was taken over by a new socket: same peer id, new channel."""
         if not self.joined:
+            self.lobby_follow(event.get("entry"))
             return
         entry = Entry.from_dict(event["entry"])
         if entry.peer == self.peer_id:

@@ -32,6 +32,8 @@ class CloseCode(IntEnum):
     NOT_SIGNED_IN = 4401
     NOT_MEMBER = 4403
     NO_ROOM = 4404
+    # A host in the call did not let this person in from the lobby (signaling/lobby.py).
+    DENIED = 4405
     TIMEOUT = 4408
     FULL = 4409
     ENDED = 4410
@@ -359,6 +361,19 @@ def _links(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     return {"links": summary}
 
 
+def _lobby(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """A host turns the room's lobby on or off: ``on``, a JSON boolean."""
+    on = frame.get("on")
+    if not isinstance(on, bool):
+        raise _invalid("on", "must be a boolean")
+    return {"on": on}
+
+
+def _lobby_answer(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """``admit`` / ``deny``: the ``id`` of one waiting person, or ``"*"`` for all."""
+    return {"id": _peer_id(frame, "id")}
+
+
 def _no_fields(frame: dict[str, Any], limits: Limits) -> dict[str, Any]:
     return {}
 
@@ -377,6 +392,9 @@ SCHEMAS: dict[str, Callable[[dict[str, Any], Limits], dict[str, Any]]] = {
     "end": _no_fields,
     "leave": _no_fields,
     "links": _links,
+    "lobby": _lobby,
+    "admit": _lobby_answer,
+    "deny": _lobby_answer,
 }
 
 # Types a client may send before it has joined.

@@ -146,6 +146,21 @@ def membership_form_data(room: Room, **changes: dict) -> dict:
     return data
 
 
+def test_lobby_switched_in_the_admin_is_audited_and_reaches_the_call(
+    admin_client, room, live_events, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:rooms_room_change", args=[room.pk])
+    data = {**membership_form_data(room), "lobby_enabled": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+    assert response.status_code == 302
+    assert Room.objects.get(pk=room.pk).lobby_enabled
+    assert live_events == [("lobby_changed", {"room_id": room.pk, "on": True})]
+    record = AuditEvent.objects.filter(room=room, action=AuditEvent.Action.ROOM_UPDATED).get()
+    assert record.details == {"lobby_enabled": [False, True]}
+    assert record.actor_label.startswith("admin:")
+
+
 def test_inline_role_change_goes_through_the_service(admin_client, room, member):
     url = reverse("admin:rooms_room_change", args=[room.pk])
     response = admin_client.post(url, membership_form_data(room, jun={"role": "host"}))

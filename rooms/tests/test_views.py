@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from rooms import services, views
-from rooms.models import Invite, Membership, Room
+from rooms.models import AuditEvent, Invite, Membership, Room
+from signaling import events
 from signaling.live import LiveCall
 
 from .conftest import PASSWORD, add_member, make_invite, make_room, make_user
@@ -250,6 +251,29 @@ def test_host_changes_room_settings(client, room, owner):
     assert response.status_code == 302
     room.refresh_from_db()
     assert (room.name, room.max_participants) == ("Renamed", 2)
+
+
+def test_host_turns_the_lobby_on_in_room_settings_and_it_is_audited(
+    client, room, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    told = []
+    monkeypatch.setattr(events, "lobby_changed", lambda **kw: told.append(kw))
+    url = reverse("rooms:update", args=[room.slug])
+    assert 'name="lobby_enabled"' in login(client, owner).get(url).content.decode()
+    data = {"name": room.name, "max_participants": str(room.max_participants)}
+    with_lobby = {**data, "lobby_enabled": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, with_lobby).status_code == 302
+    room.refresh_from_db()
+    assert room.lobby_enabled is True
+    assert told == [{"room_id": room.pk, "on": True}]
+    event = AuditEvent.objects.filter(room=room, action=AuditEvent.Action.ROOM_UPDATED).get()
+    assert event.details == {"lobby_enabled": [False, True]}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, data)  # an unticked box turns it off
+    room.refresh_from_db()
+    assert room.lobby_enabled is False
+    assert told[-1] == {"room_id": room.pk, "on": False}
 
 
 def test_settings_form_shows_errors(client, room, owner):

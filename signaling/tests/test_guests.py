@@ -188,3 +188,37 @@ async def test_a_guest_in_a_locked_room_is_refused_with_4423(world: World, open_
     await in_thread(services.room_set_locked, room=world.room, by=None, locked=True)
     socket = await guest_socket(open_socket, world.slug, session)
     assert await socket.closed() == 4423
+
+
+async def test_a_guest_waits_in_the_lobby_when_it_is_on_and_is_admitted_as_a_guest(
+    world: World, open_socket: Opener
+):
+    _guest_row, session = await make_guest(world.room)
+    await in_thread(lambda: Room.objects.filter(pk=world.room.pk).update(lobby_enabled=True))
+    host = await joined(open_socket, world.host, world.slug)
+    socket = await guest_socket(open_socket, world.slug, session)
+    await socket.send({"type": "join", "name": "Pretending to be 민지"})
+    frame = await socket.expect("lobby", state="waiting")
+    knock = await host.expect("knock", name="손님", guest=True)
+    assert knock["id"] == frame["id"]
+    await host.send({"type": "admit", "id": frame["id"]})
+    welcome = await socket.expect("welcome")
+    assert (welcome["guest"], welcome["name"]) == (True, "손님")
+    await host.expect("knock-gone", id=frame["id"])
+    joined_frame = await host.expect("peer-joined")
+    assert joined_frame["peer"]["guest"] is True
+
+
+async def test_revoking_the_invite_closes_a_guest_waiting_in_the_lobby(
+    world: World, open_socket: Opener
+):
+    _guest_row, session = await make_guest(world.room)
+    await in_thread(lambda: Room.objects.filter(pk=world.room.pk).update(lobby_enabled=True))
+    host = await joined(open_socket, world.host, world.slug)
+    socket = await guest_socket(open_socket, world.slug, session)
+    await socket.send({"type": "join"})
+    await socket.expect("lobby", state="waiting")
+    await host.expect("knock", guest=True)
+    invite = await in_thread(lambda: Guest.objects.select_related("invite__room").get().invite)
+    await in_thread(services.invite_revoke, invite=invite, by=world.host.user)
+    assert await socket.closes() == 4411

@@ -1,7 +1,7 @@
 /**
  * A host's requests from the page, and obeying a request to mute: the
  * intents of the host tools (ui/host-tools.js) go to the server through
- * `session.hosts`; a `mute-request` mutes our own microphone and says who
+ * `session.hosts`, the lobby's (ui/lobby-view.js) through `session.lobby`; a `mute-request` mutes our own microphone and says who
  * asked. Unmuting stays ours: nothing here, or anywhere, unmutes us for
  * someone else. No DOM (the page through the facade).
  * @module
@@ -24,6 +24,14 @@ export function followHostRequests({ ui, session, media, t }) {
   ui.addEventListener("mute", (event) => hosts.mute(id(event)));
   ui.addEventListener("mute-all", () => hosts.muteAll());
   ui.addEventListener("end", () => hosts.end());
+  // The lobby: let someone in or turn them away (or everyone: id "*"); the switch.
+  ui.addEventListener("lobby-answer", (event) => {
+    const { kind, id } = /** @type {CustomEvent<{kind: "admit"|"deny", id: string}>} */ (event)
+      .detail;
+    if (kind === "admit") session.lobby.admit(id);
+    else session.lobby.deny(id);
+  });
+  ui.addEventListener("lobby-toggle", () => session.lobby.setOn(!session.lobby.on));
   hosts.addEventListener("mute-requested", (event) => {
     if (!session.inCall || session.me.muted) return;
     media.setMuted(true);

@@ -355,7 +355,7 @@ for (const action of /** @type {const} */ (["accept", "decline", "cancel"])) {
 ui.addEventListener("retry-pair", (event) => {
   session.retryPair(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
 });
-// Kick, mute, mute everyone, end; and a host asking us to mute.
+// Kick, mute, mute everyone, end, the lobby; and a host asking us to mute.
 followHostRequests({ ui, session, media, t });
 ui.addEventListener("leave", () => session.leave());
 ui.addEventListener("rejoin", () => window.location.reload());

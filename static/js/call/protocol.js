@@ -19,6 +19,10 @@ export const ServerMessage = Object.freeze({
   ICE_SERVERS: "ice-servers",
   ACTING_HOST: "acting-host",
   MUTE_REQUEST: "mute-request",
+  LOBBY: "lobby",
+  KNOCK: "knock",
+  KNOCK_GONE: "knock-gone",
+  LOBBY_STATE: "lobby-state",
   PONG: "pong",
   ERROR: "error",
 });
@@ -37,6 +41,9 @@ export const ClientMessage = Object.freeze({
   END: "end",
   LEAVE: "leave",
   LINKS: "links",
+  LOBBY: "lobby",
+  ADMIT: "admit",
+  DENY: "deny",
 });
 
 /** WebSocket close codes ("Close codes" in docs/protocol.md). */
@@ -57,6 +64,7 @@ export const CloseCode = Object.freeze({
   NOT_SIGNED_IN: 4401,
   NOT_MEMBER: 4403,
   NO_ROOM: 4404,
+  DENIED: 4405,
   TIMEOUT: 4408,
   FULL: 4409,
   ENDED: 4410,
@@ -129,6 +137,7 @@ const MESSAGES = new Map([
   [CloseCode.NOT_SIGNED_IN, "closedLoggedOut"],
   [CloseCode.NOT_MEMBER, "closedNotMember"],
   [CloseCode.NO_ROOM, "closedNoRoom"],
+  [CloseCode.DENIED, "closedDenied"],
   [CloseCode.ENDED, "closedEnded"],
   [CloseCode.GUEST_REMOVED, "closedGuestRemoved"],
   [CloseCode.TOO_LARGE, "closedTooLarge"],

@@ -8,8 +8,15 @@
  * Phases:
  *
  *     prejoin ──join()──▶ joining ──welcome──▶ call ◀──welcome── reconnecting
- *                            │                  │  └──socket lost──▶ ┘
- *                            └─ full/locked ─▶ refused ──join()──▶ joining
+ *                          │  │ ▲                │  └──socket lost──▶ ┘
+ *                          │ lobby welcome (admitted)
+ *                          │  ▼ │
+ *                          │ waiting ── denied (4405) ──▶ ended
+ *                          └─ full/locked ─▶ refused ──join()──▶ joining
+ *
+ * While `waiting` (the room's lobby, lobby.js) the socket stays open and the
+ * preview stays on the pre-join screen; a lost socket joins again, and waits
+ * again.
  *     any ── final close / leave() ──▶ ended
  *
  * While `reconnecting`, the roster and every pair are kept: media and chat go
@@ -24,6 +31,7 @@
 
 import { Gestures, SELF } from "./gestures.js";
 import { Hosts } from "./hosts.js";
+import { Lobby } from "./lobby.js";
 import { Mesh } from "./mesh.js";
 import { ClientMessage, CloseCode, closeOutcome, LeaveReason, ServerMessage } from "./protocol.js";
 import { DEFAULT_STATE, Roster, serverState } from "./roster.js";
@@ -37,7 +45,7 @@ import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
 /** @typedef {import("./roster.js").Participant} Participant */
 /** @typedef {import("./roster.js").PeerInfo} PeerInfo */
 /** @typedef {import("./signaling.js").SignalingLike} SignalingLike */
-/** @typedef {"prejoin"|"joining"|"call"|"reconnecting"|"refused"|"ended"} Phase */
+/** @typedef {"prejoin"|"joining"|"waiting"|"call"|"reconnecting"|"refused"|"ended"} Phase */
 
 /**
  * The call on this page.
@@ -55,7 +63,8 @@ import { BACKOFF_MAX_MS, LIVE_BACKOFF_MAX_MS } from "./signaling.js";
  *   channel, for the safety check (safety-check.js; roster.js passes it on).
  *
  * Reactions and raised hands are `gestures`' own events (gestures.js); who
- * leads the call, and a host's requests, are `hosts`' (hosts.js).
+ * leads the call, and a host's requests, are `hosts`' (hosts.js); the
+ * lobby's, `lobby`'s (lobby.js).
  */
 export class CallSession extends EventTarget {
   /**
@@ -96,6 +105,7 @@ export class CallSession extends EventTarget {
     });
     this.files = files || null;
     this.hosts = new Hosts(host, signaling);
+    this.lobby = new Lobby(signaling);
     /** @type {Roster} everyone else in the call, each with our pair with them */
     this.roster = new Roster({
       mesh: this.mesh,
@@ -137,7 +147,7 @@ export class CallSession extends EventTarget {
    * @param {string} [name] the name typed on the pre-join screen
    */
   join(name) {
-    if (this.inCall || this.phase === "ended") return;
+    if (this.inCall || this.phase === "ended" || this.phase === "waiting") return;
     performance.mark("meet:join-click");
     if (name) this.name = name;
     this.setPhase("joining");
@@ -224,7 +234,8 @@ export class CallSession extends EventTarget {
 
   /** @private */
   onOpen() {
-    if (this.phase === "joining" || this.phase === "reconnecting") this.sendJoin();
+    const joining = ["joining", "waiting", "reconnecting"];
+    if (joining.includes(this.phase)) this.sendJoin();
   }
 
   /** @private */
@@ -298,6 +309,15 @@ export class CallSession extends EventTarget {
       case ServerMessage.ICE_SERVERS:
         this.mesh.setIce(message.ice);
         break;
+      case ServerMessage.LOBBY:
+        if (this.phase === "joining") this.setPhase("waiting");
+        this.lobby.receive(message);
+        break;
+      case ServerMessage.KNOCK:
+      case ServerMessage.KNOCK_GONE:
+      case ServerMessage.LOBBY_STATE:
+        this.lobby.receive(message);
+        break;
       case ServerMessage.ACTING_HOST:
       case ServerMessage.MUTE_REQUEST:
         this.hosts.receive(message);
@@ -314,7 +334,7 @@ export class CallSession extends EventTarget {
   /**
    * @private
    * @param {{peer: string, name: string, host: boolean, acting?: string|null, peers: PeerInfo[],
-   *   ice: IceConfig, resume?: string, resumed?: boolean}} message
+   *   ice: IceConfig, resume?: string, resumed?: boolean, room?: {lobby?: boolean}}} message
    */
   onWelcome(message) {
     performance.mark("meet:welcome");
@@ -332,6 +352,7 @@ export class CallSession extends EventTarget {
     this.host = message.host;
     this.chat.name = message.name;
     this.hosts.welcome(message);
+    this.lobby.welcome(message);
     const added = this.roster.welcome(message.peers, resumed);
     this.mesh.applyBudget();
     this.setPhase("call");

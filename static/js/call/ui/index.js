@@ -11,7 +11,7 @@
  * `chat-send` ({text}), `invite`, `invite-guests`, `leave`, `end`, `kick` ({id}),
  * `mute` ({id}), `mute-all`, `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
  * `lower-hand` ({id}), `file-send` ({file, to}), `file-accept` / `file-decline` /
- * `file-cancel` ({peer, id}).
+ * `file-cancel` ({peer, id}), `lobby-answer` ({kind: "admit"|"deny", id}), `lobby-toggle`.
  * @module
  */
 
@@ -27,6 +27,7 @@ import { Grid, SELF } from "./grid.js";
 import { HostTools } from "./host-tools.js";
 import { bindIntents, confirmKick } from "./intents.js";
 import { LinkView } from "./link-view.js";
+import { LobbyView } from "./lobby-view.js";
 import { DevicePickers } from "./pickers.js";
 import { PrejoinView } from "./prejoin.js";
 import { SafetyView } from "./safety-view.js";
@@ -62,6 +63,10 @@ export class CallUI extends EventTarget {
       onMuteAll: () => this.emit("mute-all"),
     });
     this.hostTools.set({ canHost: host, acting: null });
+    this.lobby = new LobbyView(doc, t, {
+      onAnswer: (kind, id) => this.emit("lobby-answer", { kind, id }),
+      onToggle: () => this.emit("lobby-toggle"),
+    });
     this.grid = new Grid(doc, t, {
       decorate: (id, element, info) => this.hostTools.decorate(id, element, info),
       onRetry: (id) => this.emit("retry-pair", { id }),

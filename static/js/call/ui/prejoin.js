@@ -92,13 +92,14 @@ export class PrejoinView {
   }
 
   /**
-   * Enable Join (or show it busy while joining).
-   * @param {"ready"|"joining"} state
+   * Enable Join (or show it busy while joining, or waiting in the lobby).
+   * @param {"ready"|"joining"|"waiting"} state
    */
   setJoinState(state) {
     this.button.disabled = state !== "ready";
-    this.button.setAttribute("aria-busy", String(state === "joining"));
+    this.button.setAttribute("aria-busy", String(state !== "ready"));
     if (state === "joining") this.button.textContent = this.t.joining;
+    else if (state === "waiting") this.button.textContent = this.t.lobbyWaitingButton;
     else this.button.textContent = this.retrying ? this.t.retry : this.t.join;
   }
 

@@ -25,6 +25,8 @@ export function renderPhase(ui, session, phase, previous, outcome) {
   if (phase === "joining") {
     ui.prejoin.setError(null);
     ui.prejoin.setJoinState("joining");
+  } else if (phase === "waiting") {
+    ui.prejoin.setJoinState("waiting");
   } else if (phase === "reconnecting") {
     ui.banner.show(t.reconnecting, { kind: "warning", sticky: true });
   } else if (phase === "call" && previous === "reconnecting") {

@@ -49,6 +49,7 @@ export function followSession(ui, session) {
     if (change === "connection" && p.connection === "connected") ui.banner.hide("error");
   });
   on("self", ({ state }) => ui.renderSelf(state));
+  followLobby(ui, session);
   on("relay-problem", () => ui.banner.show(t.relayUnreachable, { kind: "error", sticky: true }));
   const gestures = session.gestures;
   const renderHands = () =>
@@ -83,6 +84,42 @@ export function followSession(ui, session) {
     const { message, index } = /** @type {CustomEvent} */ (event).detail;
     ui.chat.add(message, index);
     if (!ui.chat.isOpen && !message.mine) ui.controls.setUnread(ui.controls.unreadCount + 1);
+  });
+}
+
+/**
+ * The lobby: our wait on the pre-join screen; for hosts, the knocks and the switch.
+ * @param {CallUI} ui
+ * @param {CallSession} session
+ */
+function followLobby(ui, session) {
+  const t = ui.t;
+  const lobby = session.lobby;
+  /**
+   * @param {string} type
+   * @param {(detail: any) => void} render
+   */
+  const on = (type, render) =>
+    lobby.addEventListener(type, (event) => render(/** @type {CustomEvent} */ (event).detail));
+  on("waiting", ({ host }) => ui.lobby.setWaiting({ host }));
+  let heard = new Set();
+  on("knocks", ({ knocks }) => {
+    ui.lobby.setKnocks(knocks);
+    for (const knock of knocks) {
+      if (!heard.has(knock.id) && session.host) {
+        ui.banner.show(format(t.lobbyKnock, { name: knock.name }));
+      }
+    }
+    heard = new Set(knocks.map((/** @type {{id: string}} */ knock) => knock.id));
+  });
+  on("state", ({ on: lobbyOn, announce }) => {
+    ui.lobby.setOn(lobbyOn);
+    if (announce) ui.banner.show(lobbyOn ? t.lobbyNowOn : t.lobbyNowOff);
+  });
+  session.addEventListener("phase", (event) => {
+    const { phase } = /** @type {CustomEvent} */ (event).detail;
+    if (phase !== "waiting") ui.lobby.setWaiting(null);
+    ui.lobby.setHost(session.inCall && session.host);
   });
 }
 
