@@ -1,11 +1,21 @@
 """Guests through an invite in real Chromium: a host creates an invite that
 allows guests, someone without an account joins with a Korean name, both see
 and hear each other, the host sees the guest label, and revoking the invite
-ends the guest's call at once with a message (no reconnect)."""
+ends the guest's call at once with a message (no reconnect). With the lobby
+on, a guest waits there like anyone who is not a host."""
 
 from playwright.sync_api import expect
 
-from tests.browser.calls import assert_media_flowing, join, make_room, open_call, tile
+from rooms import services
+from rooms.models import Room
+from tests.browser.calls import (
+    assert_media_flowing,
+    join,
+    make_room,
+    open_call,
+    tile,
+    wait_for_peers,
+)
 
 GUEST_NAME = "손님 지수"
 
@@ -82,4 +92,34 @@ def test_a_guest_joins_through_an_invite_and_leaves_when_it_is_revoked(
     guest.goto(room.get_call_url())
     assert "/call/" not in guest.url.split("?")[0]
     assert host_context.errors == []  # type: ignore[attr-defined]
+    assert guest_context.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_guest_waits_in_the_lobby_until_the_host_admits_them(call_server, new_context, make_user):
+    minji = make_user("minji", "Minji")
+    room = make_room(minji, "Design review")
+    Room.objects.filter(pk=room.pk).update(lobby_enabled=True)
+    _invite, token = services.invite_create(room=room, created_by=minji, allow_guests=True)
+    host = open_call(new_context(call_server, minji), room)
+    join(host)
+
+    guest_context = new_context(call_server)
+    invitation = guest_context.new_page()
+    invitation.goto(f"/i/{token}/")
+    invitation.fill("input[name=display_name]", GUEST_NAME)
+    invitation.locator("#guest-form button[type=submit]").click()
+    invitation.wait_for_url(f"**{room.get_call_url()}")
+    invitation.close()
+    guest = open_call(guest_context, room)
+    guest.click("#join-button")
+    expect(guest.locator("#lobby-wait")).to_have_text("Waiting for a host to let you in.")
+    expect(guest.locator("#incall")).to_be_hidden()
+
+    knock = host.locator(".lobby__item")
+    expect(knock.locator(".lobby__name")).to_have_text(f"{GUEST_NAME} (guest)")
+    knock.locator(".lobby__admit").click()
+    guest.wait_for_selector('#incall:not([hidden]) .tile[data-peer-id="self"]')
+    wait_for_peers(host, 1)
+    expect(tile(host, GUEST_NAME).locator(".tile__name")).to_have_text(f"{GUEST_NAME} (guest)")
+    assert_media_flowing(guest, 1)
     assert guest_context.errors == []  # type: ignore[attr-defined]
