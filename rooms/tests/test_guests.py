@@ -340,3 +340,22 @@ def test_the_admin_lists_guests_filters_by_room_and_removes_them(
     assert "1 guest removed." in response.content.decode()
     assert Guest.objects.get().removed_at is not None
     assert [name for name, _kwargs in live_events] == ["guests_removed"]
+
+
+def test_the_room_activity_names_the_guest_who_joined(room, owner, guest_client):
+    client = Client()
+    client.force_login(owner)
+    page = client.get(room.get_absolute_url()).content.decode()
+    assert "손님 하나 joined as a guest through an invite link" in page
+
+
+def test_signing_in_from_the_guest_page_still_makes_a_member(room, stranger):
+    _invite, token = guest_invite(room)
+    client = Client()
+    open_invite(client, token)
+    client.force_login(stranger)
+    assert client.get(GUEST_URL)["Location"] == reverse("rooms:invite_confirm")
+    response = client.post(reverse("rooms:invite_confirm"))
+    assert response.status_code == 302
+    assert room.memberships.filter(user=stranger).exists()
+    assert not Guest.objects.exists()
