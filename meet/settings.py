@@ -318,6 +318,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # address and window of seconds before its look-ups get 429 (rooms/throttle.py).
 INVITE_GUESS_LIMIT = env_int("INVITE_GUESS_LIMIT", 30)
 INVITE_GUESS_WINDOW = env_int("INVITE_GUESS_WINDOW", 60)
+# Guests (people without an account, through an invite that allows them):
+# how long a guest pass works (seconds), and how many guests one address may
+# create per window (seconds), docs/deployment.md.
+GUEST_LIFETIME = env_int("GUEST_LIFETIME", 12 * 60 * 60)
+GUEST_CREATE_LIMIT = env_int("GUEST_CREATE_LIMIT", 10)
+GUEST_CREATE_WINDOW = env_int("GUEST_CREATE_WINDOW", 600)
+if GUEST_LIFETIME < 1:
+    raise ImproperlyConfigured("GUEST_LIFETIME must be a positive number of seconds.")
 # Which client address to believe behind a proxy, for these counters and
 # allauth's login rate limits alike: by default REMOTE_ADDR, nothing else.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

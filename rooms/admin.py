@@ -26,7 +26,7 @@ from signaling.live import participant_counts
 
 from . import services
 from .audit import Admin
-from .models import AuditEvent, Invite, Membership, Room, invite_status_q
+from .models import AuditEvent, Guest, Invite, Membership, Room, invite_status_q
 
 
 def _admin(request: HttpRequest) -> Admin:
@@ -313,13 +313,14 @@ class InviteAdmin(admin.ModelAdmin[Invite]):
         "room",
         "created_by",
         "kind",
+        "allow_guests",
         "created_at",
         "expires_at",
         "uses",
         "revoked_at",
         "status",
     )
-    list_filter = (InviteStatusFilter, "kind", "created_at", "expires_at")
+    list_filter = (InviteStatusFilter, "kind", "allow_guests", "created_at", "expires_at")
     list_select_related = ("room", "created_by")
     search_fields = ("room__name", "room__slug", "created_by__username", "created_by__email")
     date_hierarchy = "created_at"
@@ -327,6 +328,7 @@ class InviteAdmin(admin.ModelAdmin[Invite]):
         "room",
         "created_by",
         "kind",
+        "allow_guests",
         "created_at",
         "expires_at",
         "max_uses",
@@ -366,6 +368,56 @@ class InviteAdmin(admin.ModelAdmin[Invite]):
             count += 1
         message = ngettext("%(count)d invite revoked.", "%(count)d invites revoked.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+class GuestRemovedFilter(admin.SimpleListFilter):
+    title = _("removed")
+    parameter_name = "removed"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, StrOrPromise]]:
+        return [("no", _("Not removed")), ("yes", _("Removed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "no":
+            return queryset.filter(removed_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(removed_at__isnull=False)
+        return queryset
+
+
+@admin.register(Guest)
+class GuestAdmin(admin.ModelAdmin[Guest]):
+    """Read-only but for removal: guests are created through invites."""
+
+    list_display = ("display_name", "room", "invite", "created_at", "expires_at", "removed_at")
+    list_filter = ("room", GuestRemovedFilter, "created_at")
+    list_select_related = ("room", "invite")
+    search_fields = ("display_name", "room__name", "room__slug")
+    date_hierarchy = "created_at"
+    fields = list_display
+    readonly_fields = fields
+    actions = ["remove_guests"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Guest | None = None) -> bool:
+        return False
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description=_("Remove selected guests from their calls"), permissions=["remove"])
+    def remove_guests(self, request: HttpRequest, queryset: QuerySet[Guest]) -> None:
+        guests = list(queryset.filter(removed_at__isnull=True).select_related("room"))
+        for guest in guests:
+            services.guest_remove(guest=guest, by=_admin(request))
+            self.log_change(request, guest, _changed("removed"))
+        message = ngettext("%(count)d guest removed.", "%(count)d guests removed.", len(guests))
+        self.message_user(request, message % {"count": len(guests)}, messages.SUCCESS)
 
 
 OWNER_NOT_REMOVED = _("The owner cannot be removed; delete the room instead.")

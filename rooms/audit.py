@@ -51,6 +51,7 @@ def audit_record(
     target: User | None = None,
     invite: Invite | None = None,
     details: dict[str, Any] | None = None,
+    target_label: str = "",
 ) -> AuditEvent:
     """Write one audit record. Call it inside the transaction that makes the
     change, after the permission check (a refused action records nothing)."""
@@ -62,7 +63,7 @@ def audit_record(
         room_code=room.slug,
         room_name=room.name,
         target=target,
-        target_label=target.get_username() if target is not None else "",
+        target_label=target.get_username() if target is not None else target_label,
         invite=invite,
         details=details or {},
     )

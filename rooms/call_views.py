@@ -27,7 +27,9 @@ CALL_INVITE_REUSE_FOR = timedelta(hours=1)
 @login_required
 def call_invite(request: HttpRequest, slug: str) -> JsonResponse:
     """The caller's invite link for this room (hosts only): the one they
-    copied before while it is still good, otherwise a new one (201)."""
+    copied before while it is still good, otherwise a new one (201). With
+    ``guests=1`` the link also lets people without an account in (a link of
+    its own: one without guests never turns into one with them)."""
     room = get_object_or_404(Room, slug=slug)
     try:
         invite, token, created = services.invite_get_or_create_for_call(
@@ -35,6 +37,7 @@ def call_invite(request: HttpRequest, slug: str) -> JsonResponse:
             created_by=cast(User, request.user),
             lifetime=CALL_INVITE_LIFETIME,
             reuse_for_at_least=CALL_INVITE_REUSE_FOR,
+            allow_guests=request.POST.get("guests") == "1",
         )
     except PermissionDenied:
         return JsonResponse({"error": _("Only hosts can create invite links.")}, status=403)

@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from .models import Membership, Room
+from .models import Guest, Membership, Room
 
 # A sender never sends one peer more than this, however large the budget: more
 # does not make a 720p camera look better, and it leaves room for audio.
@@ -94,6 +94,8 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     # Call
     "you": _("You"),
     "youSuffix": _("%(name)s (you)"),
+    # A guest's name on their tile (static/js/call/ui/grid.js).
+    "guestName": _("%(name)s (guest)"),
     "muted": _("Microphone off"),
     "cameraOff": _("Camera off"),
     "sharing": _("Sharing screen"),
@@ -145,6 +147,11 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
     "chatClose": _("Close chat"),
     "invite": _("Copy invite link"),
     "inviteCopied": _("Invite link copied. It works for 24 hours."),
+    "inviteGuests": _("Copy guest invite link (no account needed)"),
+    "inviteGuestsCopied": _(
+        "Guest invite link copied: people without an account can join with a name. "
+        "It works for 24 hours."
+    ),
     "inviteShow": _("Copy this invite link (valid for 24 hours):"),
     "inviteFailed": _("The invite link could not be created."),
     "leave": _("Leave call"),
@@ -255,6 +262,9 @@ STRINGS: dict[str, Promise | dict[str, Promise]] = {
         "This call is open in too many windows or tabs. Close some of them and try again."
     ),
     "closedEnded": _("The meeting has ended."),
+    "closedGuestRemoved": _(
+        "Your guest access ended: the invite link was revoked. Ask a host for a new link."
+    ),
     "closedTooLarge": _("The connection was closed because a message was too large."),
     "closedLocked": _("The room is locked: only hosts can join right now."),
     "closedFlooding": _("The connection was closed because this page sent too many messages."),
@@ -343,13 +353,24 @@ STRINGS.update(
 )
 
 
-def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> dict[str, Any]:
-    """Everything ``static/js/call/main.js`` reads from the ``call-config`` script tag."""
-    user = membership.user
+def call_config(
+    *,
+    request: HttpRequest,
+    room: Room,
+    membership: Membership | None = None,
+    guest: Guest | None = None,
+) -> dict[str, Any]:
+    """Everything ``static/js/call/main.js`` reads from the ``call-config`` script
+    tag, for a member or (without ``membership``) for ``guest``."""
+    if membership is not None:
+        me = {"name": membership.user.get_display_name(), "host": membership.is_host}
+    else:
+        assert guest is not None  # noqa: S101  (the view passes one or the other)
+        me = {"name": guest.display_name, "host": False, "guest": True}
     return {
         "ws": f"/ws/rooms/{room.slug}/",
         "room": {"code": room.slug, "name": room.name, "max": room.max_participants},
-        "me": {"name": user.get_display_name(), "host": membership.is_host},
+        "me": me,
         "heartbeat": settings.SIGNALING["HEARTBEAT_INTERVAL"],
         "media": {"video": video_constraints(settings.CALL_VIDEO), "audio": True},
         "budget": {
@@ -359,7 +380,7 @@ def call_config(*, request: HttpRequest, room: Room, membership: Membership) -> 
         "chat": {"maxLength": CHAT_MAX_LENGTH, "history": CHAT_HISTORY},
         "files": {"maxBytes": settings.CALL_FILE_MAX_BYTES},
         "urls": {
-            "room": room.get_absolute_url(),
+            "room": room.get_absolute_url() if membership is not None else reverse("rooms:landing"),
             "invite": reverse("rooms:call_invite", kwargs={"slug": room.slug}),
             "login": f"{reverse('account_login')}?next={room.get_call_url()}",
         },

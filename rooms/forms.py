@@ -1,9 +1,11 @@
+import unicodedata
 from datetime import timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAX_PARTICIPANTS, MIN_PARTICIPANTS, Membership, Room
+from .models import GUEST_NAME_MAX_LENGTH, MAX_PARTICIPANTS, MIN_PARTICIPANTS, Membership, Room
 
 INVITE_MAX_USES_LIMIT = 100
 
@@ -65,6 +67,11 @@ class InviteForm(forms.Form):
         max_value=INVITE_MAX_USES_LIMIT,
         help_text=_("Leave empty for no limit."),
     )
+    allow_guests = forms.BooleanField(
+        label=_("Allow guests (no account needed)"),
+        required=False,
+        help_text=_("People without an account can join the call with a display name."),
+    )
 
     def clean_expires_in(self) -> timedelta | None:
         return EXPIRY_DELTAS[self.cleaned_data["expires_in"]]
@@ -80,3 +87,32 @@ class LockForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+# Bidirectional overrides and isolates: they would reorder the text around a name.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class GuestForm(forms.Form):
+    """The display name a guest joins with."""
+
+    display_name = forms.CharField(
+        label=_("Your name"),
+        max_length=GUEST_NAME_MAX_LENGTH,
+        strip=True,
+        error_messages={
+            "required": _("Enter the name the others will see."),
+            "max_length": _("Use at most %(limit_value)d characters (this has %(show_value)d)."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
+    )
+
+    def clean_display_name(self) -> str:
+        name: str = self.cleaned_data["display_name"]
+        for char in name:
+            if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+                raise ValidationError(
+                    _("The name contains characters that cannot be shown (control characters)."),
+                    code="control",
+                )
+        return name

@@ -345,6 +345,7 @@ class AuditEvent(models.Model):
         MEMBER_PROMOTED = "member.promoted", _("Made a host")
         MEMBER_DEMOTED = "member.demoted", _("Host rights taken away")
         MEMBER_KICKED = "member.kicked", _("Removed from the call")
+        GUEST_JOINED = "guest.joined", _("Guest joined through an invite link")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -437,4 +438,5 @@ AUDIT_SUMMARIES: dict[str, Promise] = {
     AuditEvent.Action.MEMBER_PROMOTED: _("%(actor)s made %(target)s a host"),
     AuditEvent.Action.MEMBER_DEMOTED: _("%(actor)s took host rights from %(target)s"),
     AuditEvent.Action.MEMBER_KICKED: _("%(actor)s removed %(target)s from the call"),
+    AuditEvent.Action.GUEST_JOINED: _("%(target)s joined as a guest through an invite link"),
 }

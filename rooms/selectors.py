@@ -7,7 +7,7 @@ from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value
 
 from accounts.models import User
 
-from .models import AuditEvent, Invite, Membership, Room
+from .models import AuditEvent, Guest, Invite, Membership, Room
 
 
 def rooms_for_user(*, user: User) -> QuerySet[Room]:
@@ -62,6 +62,8 @@ class JoinGrant:
     # For the call's welcome message.
     room_name: str = ""
     is_locked: bool = False
+    # A guest (rooms/guests.py): never a host, and always under their guest name.
+    is_guest: bool = False
     # Non-hosts wait in the lobby until a host in the call admits them.
     lobby_enabled: bool = False
 
@@ -122,5 +124,25 @@ def call_join_grant(*, membership: Membership, user: User) -> JoinGrant:
         display_name=user.get_display_name(),
         room_name=room.name,
         is_locked=room.is_locked,
+        lobby_enabled=room.lobby_enabled,
+    )
+
+
+def guest_join_grant(*, guest: Guest) -> JoinGrant:
+    """``call_join_grant`` for a guest (with its room loaded): an ended room
+    refuses them, and so does a locked one (a guest is never a host)."""
+    room = guest.room
+    if room.ended_at is not None:
+        raise JoinRefused(JoinRefused.ENDED)
+    if room.is_locked:
+        raise JoinRefused(JoinRefused.LOCKED)
+    return JoinGrant(
+        room_id=room.pk,
+        max_participants=room.max_participants,
+        is_host=False,
+        display_name=guest.display_name,
+        room_name=room.name,
+        is_locked=room.is_locked,
+        is_guest=True,
         lobby_enabled=room.lobby_enabled,
     )

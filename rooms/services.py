@@ -11,11 +11,11 @@ commits, and a transaction the database aborted for a conflict is run again
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from signaling import events
 from .audit import Actor, Admin, audit_record
 from .models import (
     AuditEvent,
+    Guest,
     Invite,
     Membership,
     Room,
@@ -44,6 +45,8 @@ class InviteInvalid(Exception):
     """The token does not lead to a usable invite; ``reason`` says why."""
 
     UNKNOWN = "unknown"
+    # Only for guests: members may still open an ended meeting's room page.
+    ROOM_ENDED = "room_ended"
 
     def __init__(self, reason: str, invite: Invite | None = None) -> None:
         super().__init__(reason)
@@ -167,6 +170,8 @@ def room_end(*, room: Room, by: Actor) -> Room:
         if Room.objects.filter(pk=room.pk, ended_at__isnull=True).update(ended_at=ended_at):
             room.ended_at = ended_at
             audit_record(action=Action.ROOM_ENDED, room=room, by=by)
+        # Guests' passes end with the meeting: reopening it does not bring them back.
+        Guest.objects.filter(room=room, removed_at__isnull=True).update(removed_at=ended_at)
         room_id = room.pk
         # Also when it had ended already: whoever is still connected leaves.
         transaction.on_commit(lambda: events.room_ended(room_id=room_id))
@@ -209,6 +214,7 @@ def _invite_details(invite: Invite) -> dict[str, object]:
         "kind": invite.kind,
         "expires_at": invite.expires_at.isoformat() if invite.expires_at else None,
         "max_uses": invite.max_uses,
+        "allow_guests": invite.allow_guests,
     }
 
 
@@ -220,6 +226,7 @@ def invite_create(
     expires_in: timedelta | None = None,
     max_uses: int | None = None,
     kind: str = Invite.Kind.LINK,
+    allow_guests: bool = False,
 ) -> tuple[Invite, str]:
     """Create an invite link (hosts only). Returns the invite and its token; the
     token is not stored anywhere. A link invite's token cannot be shown again;
@@ -241,6 +248,7 @@ def invite_create(
         token_seed=seed,
         expires_at=timezone.now() + expires_in if expires_in is not None else None,
         max_uses=max_uses,
+        allow_guests=allow_guests,
     )
     invite.full_clean()
     with transaction.atomic():
@@ -256,7 +264,12 @@ def invite_create(
 
 
 def invite_get_or_create_for_call(
-    *, room: Room, created_by: User, lifetime: timedelta, reuse_for_at_least: timedelta
+    *,
+    room: Room,
+    created_by: User,
+    lifetime: timedelta,
+    reuse_for_at_least: timedelta,
+    allow_guests: bool = False,
 ) -> tuple[Invite, str, bool]:
     """The link a host copies from a call: their own call invite for this room
     while it stays usable for at least ``reuse_for_at_least``, else a new one
@@ -270,6 +283,7 @@ def invite_get_or_create_for_call(
             room=room,
             created_by=created_by,
             kind=Invite.Kind.CALL,
+            allow_guests=allow_guests,
             expires_at__gt=now + reuse_for_at_least,
         )
         .order_by("-expires_at")
@@ -279,7 +293,11 @@ def invite_get_or_create_for_call(
         if token is not None:
             return invite, token, False
     invite, token = invite_create(
-        room=room, created_by=created_by, expires_in=lifetime, kind=Invite.Kind.CALL
+        room=room,
+        created_by=created_by,
+        expires_in=lifetime,
+        kind=Invite.Kind.CALL,
+        allow_guests=allow_guests,
     )
     return invite, token, True
 
@@ -345,7 +363,8 @@ def invite_accept(*, token: str, user: User) -> Membership:
 
 @retry_when_busy()
 def invite_revoke(*, invite: Invite, by: Actor) -> Invite:
-    """Revoke an invite (hosts only). Memberships it already created stay."""
+    """Revoke an invite (hosts only). Memberships it already created stay;
+    guests it let in are removed at once (their sockets close with 4411)."""
     _require_host(room=invite.room, by=by)
     with transaction.atomic():
         revoked_at = timezone.now()
@@ -354,7 +373,77 @@ def invite_revoke(*, invite: Invite, by: Actor) -> Invite:
         ):
             invite.revoked_at = revoked_at
             audit_record(action=Action.INVITE_REVOKED, room=invite.room, by=by, invite=invite)
+        _guests_remove(Guest.objects.filter(invite=invite), room_id=invite.room_id, at=revoked_at)
     return invite
+
+
+# --- Guests ------------------------------------------------------------------------
+
+
+def _guests_remove(guests: "QuerySet[Guest]", *, room_id: int, at: datetime) -> None:
+    """Mark ``guests`` removed and, after commit, close their sockets (4411)."""
+    ids = list(guests.filter(removed_at__isnull=True).values_list("pk", flat=True))
+    if not ids:
+        return
+    Guest.objects.filter(pk__in=ids).update(removed_at=at)
+    participants = [-pk for pk in ids]
+    transaction.on_commit(
+        lambda: events.guests_removed(room_id=room_id, participant_ids=participants)
+    )
+
+
+@retry_when_busy()
+def guest_remove(*, guest: Guest, by: Actor) -> None:
+    """Remove one guest from the room (hosts, the admin): their pass stops
+    working and their sockets close with 4411."""
+    _require_host(room=guest.room, by=by)
+    with transaction.atomic():
+        _guests_remove(Guest.objects.filter(pk=guest.pk), room_id=guest.room_id, at=timezone.now())
+
+
+@retry_when_busy()
+def guest_join(*, token: str, display_name: str, lifetime: timedelta) -> Guest:
+    """Let someone without an account into the invite's room as a guest.
+
+    The invite must be usable and allow guests; one use is consumed by a
+    conditional update (``max_uses`` holds under concurrent joins, as for
+    ``invite_accept``), and the guest and its audit record are written in
+    the same transaction. The guest's access ends after ``lifetime``, or
+    earlier when the invite is revoked or the meeting ends.
+    """
+    invite = Invite.objects.select_related("room").filter(token_hash=hash_token(token)).first()
+    if invite is None:
+        raise InviteInvalid(InviteInvalid.UNKNOWN)
+    now = timezone.now()
+    status = invite.status(now)
+    if status != Invite.Status.ACTIVE:
+        raise InviteInvalid(status, invite)
+    if not invite.allow_guests:
+        raise PermissionDenied(_("This invite link does not allow guests."))
+    if invite.room.ended_at is not None:
+        raise InviteInvalid(InviteInvalid.ROOM_ENDED, invite)
+    guest = Guest(
+        room=invite.room, invite=invite, display_name=display_name, expires_at=now + lifetime
+    )
+    guest.full_clean(exclude=["room", "invite"])
+    with transaction.atomic():
+        consumed = (
+            Invite.objects.usable(now=now)
+            .filter(pk=invite.pk, allow_guests=True)
+            .update(use_count=F("use_count") + 1)
+        )
+        if not consumed:
+            invite.refresh_from_db()
+            raise InviteInvalid(invite.status(now), invite)
+        guest.save()
+        audit_record(
+            action=Action.GUEST_JOINED,
+            room=invite.room,
+            by=None,
+            invite=invite,
+            target_label=display_name,
+        )
+    return guest
 
 
 # --- Memberships -------------------------------------------------------------------

@@ -142,3 +142,56 @@ def throttle_invite_guesses(
         return response
 
     return wrapped
+
+
+# --- Guest creation -------------------------------------------------------------------
+# The same windows of the clock, for a different count: guests created per
+# address. At most ``GUEST_CREATE_LIMIT`` per ``GUEST_CREATE_WINDOW`` seconds;
+# over it, the guest form answers 429 until the window ends. Every guest is a
+# use of an invite and a seat-sized load on the call, so one address cannot
+# fill a room (or the database) with names.
+
+GUEST_KEY_PREFIX = "guest-creations"
+
+
+def _guest_window(now: float) -> tuple[int, int]:
+    length = int(settings.GUEST_CREATE_WINDOW)
+    number = int(now // length)
+    return number, max(1, math.ceil((number + 1) * length - now))
+
+
+def guest_throttled_for(address: str, now: float | None = None) -> int:
+    """Seconds until ``address`` may create a guest again; 0 if it may now."""
+    window, left = _guest_window(clock() if now is None else now)
+    try:
+        created = cache.get(f"{GUEST_KEY_PREFIX}:{window}:{address}", 0)
+    except (RedisError, OSError) as exc:
+        logger.warning("guest throttle: cache unreachable (%s), not throttling", exc)
+        return 0
+    return left if created >= settings.GUEST_CREATE_LIMIT else 0
+
+
+def guest_created_record(address: str, now: float | None = None) -> int:
+    """Count one guest created from ``address``; returns the window's count."""
+    window, _left = _guest_window(clock() if now is None else now)
+    key = f"{GUEST_KEY_PREFIX}:{window}:{address}"
+    try:
+        cache.add(key, 0, timeout=int(settings.GUEST_CREATE_WINDOW) + 1)
+        created = int(cache.incr(key))
+    except (RedisError, OSError) as exc:
+        logger.warning("guest throttle: cache unreachable (%s), not counting", exc)
+        return 0
+    if created == settings.GUEST_CREATE_LIMIT:
+        logger.warning("guest creation throttled address=%s after %d guests", address, created)
+    return created
+
+
+def guest_throttled_response(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = render(
+        request,
+        "rooms/guest_throttled.html",
+        {"minutes": math.ceil(retry_after / 60)},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response

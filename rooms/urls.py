@@ -25,4 +25,5 @@ urlpatterns = [
     # the session, and the browser is redirected to a token-free page.
     path("i/<str:token>/", views.invite_open, name="invite_open"),
     path("invite/", views.invite_confirm, name="invite_confirm"),
+    path("invite/guest/", views.invite_guest, name="invite_guest"),
 ]

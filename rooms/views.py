@@ -6,7 +6,10 @@ served with ``Referrer-Policy: no-referrer`` and has no POST form, because
 browsers send ``Origin: null`` from such pages and the CSRF check would fail.
 """
 
+from datetime import timedelta
+
 from allauth.account.adapter import get_adapter
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -23,8 +26,9 @@ from signaling.live import live_call, participant_counts
 
 from . import selectors, services
 from .callconfig import call_config
-from .forms import InviteForm, LockForm, MemberRoleForm, RoomForm, RoomSettingsForm
-from .models import Invite, Membership, Room
+from .forms import GuestForm, InviteForm, LockForm, MemberRoleForm, RoomForm, RoomSettingsForm
+from .guests import guest_from_request, guest_pass_set, has_guest_pass
+from .models import Guest, Invite, Membership, Room
 from .selectors import JoinRefused
 from .services import InviteInvalid
 from .session import (
@@ -34,7 +38,13 @@ from .session import (
     pending_invite_get,
     pending_invite_set,
 )
-from .throttle import throttle_invite_guesses
+from .throttle import (
+    client_address,
+    guest_created_record,
+    guest_throttled_for,
+    guest_throttled_response,
+    throttle_invite_guesses,
+)
 
 INVITE_MISSING = "missing"
 
@@ -139,15 +149,50 @@ def room_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _render_room(request, room=room, membership=membership)
 
 
-@login_required
 @require_safe
 @never_cache
-def room_call(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
-    room, membership = _member_room(request, slug)
+def room_call(request: HttpRequest, slug: str) -> HttpResponse:
+    """The call page: for members, and for a guest whose pass is for this room."""
+    room = get_object_or_404(Room.objects.select_related("owner"), slug=slug)
+    user = request.user
+    membership = selectors.membership_get(room=room, user=user) if user.is_authenticated else None
+    if membership is not None:
+        return render(
+            request,
+            "rooms/call.html",
+            {
+                "room": room,
+                "membership": membership,
+                "display_name": membership.user.get_display_name(),
+                "room_url": room.get_absolute_url(),
+                "call_config": call_config(request=request, room=room, membership=membership),
+            },
+        )
+    guest = guest_from_request(request, room)
+    if guest is not None:
+        return _guest_call(request, room=room, guest=guest)
+    if user.is_authenticated:
+        raise PermissionDenied(
+            _("You are not a member of this room. Ask a host for an invite link.")
+        )
+    if has_guest_pass(request):
+        messages.error(
+            request,
+            _(
+                "Your guest access to this meeting has ended. "
+                "Sign in, or ask for a new invite link."
+            ),
+        )
+    return redirect_to_login(request.get_full_path())
+
+
+def _guest_call(request: HttpRequest, *, room: Room, guest: Guest) -> HttpResponse:
     context = {
         "room": room,
-        "membership": membership,
-        "call_config": call_config(request=request, room=room, membership=membership),
+        "guest": guest,
+        "display_name": guest.display_name,
+        "room_url": reverse("rooms:landing"),
+        "call_config": call_config(request=request, room=room, guest=guest),
     }
     return render(request, "rooms/call.html", context)
 
@@ -274,6 +319,7 @@ def invite_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         created_by=request.user,
         expires_in=form.cleaned_data["expires_in"],
         max_uses=form.cleaned_data["max_uses"],
+        allow_guests=form.cleaned_data["allow_guests"],
     )
     # Shown on the next render of the room page only (post/redirect/get, so a
     # reload neither repeats the POST nor shows the link again).
@@ -328,6 +374,8 @@ def invite_open(request: HttpRequest, token: str) -> HttpResponse:
         confirm_url = reverse("rooms:invite_confirm")
         if request.user.is_authenticated:
             response = redirect(confirm_url)
+        elif invite.allow_guests:
+            response = redirect("rooms:invite_guest")
         else:
             signup_open = get_adapter(request).is_open_for_signup(request)
             auth_url = reverse("account_signup" if signup_open else "account_login")
@@ -362,3 +410,63 @@ def invite_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
         pending_invite_clear(request)
         return _already_member(request, invite.room)
     return render(request, "rooms/invite_confirm.html", {"invite": invite, "room": invite.room})
+
+
+def _guest_lifetime() -> timedelta:
+    return timedelta(seconds=settings.GUEST_LIFETIME)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+def invite_guest(request: HttpRequest) -> HttpResponse:
+    """An invite that allows guests, opened while signed out: sign in (or up)
+    to join as a member, or join this room's call as a guest with a name."""
+    pending = pending_invite_get(request)
+    if pending is None:
+        return render(request, "rooms/invite_invalid.html", {"reason": INVITE_MISSING}, status=404)
+    confirm_url = reverse("rooms:invite_confirm")
+    if request.user.is_authenticated:
+        return redirect(confirm_url)
+    try:
+        invite = services.invite_get_by_token(token=pending.token)
+    except InviteInvalid as error:
+        pending_invite_clear(request)
+        return _invite_error(request, error, token_in_url=False)
+    signup_open = get_adapter(request).is_open_for_signup(request)
+    if not invite.allow_guests:
+        auth_url = reverse("account_signup" if signup_open else "account_login")
+        return redirect_to_login(confirm_url, login_url=auth_url)
+    form = GuestForm(request.POST or None)
+    if request.method == "POST":
+        address = client_address(request)
+        retry_after = guest_throttled_for(address)
+        if retry_after:
+            return guest_throttled_response(request, retry_after)
+        if form.is_valid():
+            try:
+                guest = services.guest_join(
+                    token=pending.token,
+                    display_name=form.cleaned_data["display_name"],
+                    lifetime=_guest_lifetime(),
+                )
+            except InviteInvalid as error:
+                pending_invite_clear(request)
+                return _invite_error(request, error, token_in_url=False)
+            except PermissionDenied:
+                auth_url = reverse("account_signup" if signup_open else "account_login")
+                return redirect_to_login(confirm_url, login_url=auth_url)
+            guest_created_record(address)
+            pending_invite_clear(request)
+            # A new pass, a new session key: a key known before cannot ride on it.
+            request.session.cycle_key()
+            guest_pass_set(request, guest)
+            return redirect(guest.room.get_call_url())
+    next_query = f"?next={confirm_url}"
+    context = {
+        "invite": invite,
+        "room": invite.room,
+        "form": form,
+        "login_url": reverse("account_login") + next_query,
+        "signup_url": reverse("account_signup") + next_query if signup_open else "",
+    }
+    return render(request, "rooms/invite_guest.html", context)

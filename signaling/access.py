@@ -30,6 +30,7 @@ Closing from inside the call's context does.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import threading
 import time
@@ -44,7 +45,8 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
 from rooms import selectors, services
-from rooms.models import Membership, Room
+from rooms.guests import GUEST_PASS_KEY, guest_usable, pass_claim
+from rooms.models import Guest, Membership, Room
 from rooms.selectors import JoinGrant, JoinRefused
 
 from . import sessionread
@@ -91,8 +93,25 @@ class NotSignedIn(Exception):
     """The socket's session does not authenticate an active user (close 4401)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class GuestParticipant:
+    """Who a guest's socket speaks for: ``pk`` is the participant id, the
+    guest's primary key negated (users' are positive), used wherever a user's
+    id is (presence, socket counts, groups, TURN, resume tokens)."""
+
+    pk: int
+    guest_id: int
+
+    @property
+    def is_guest(self) -> bool:
+        return True
+
+
+Participant = User | GuestParticipant
+
+
 class Admission(NamedTuple):
-    user: User
+    user: Participant
     grant: JoinGrant
 
 
@@ -193,9 +212,16 @@ def admit(*, session_key: str, slug: str | None) -> Admission:
 def _admission(
     session_key: str, slug: str | None, *, fresh: bool = False, user_id: Any = None
 ) -> Admission:
-    """``admit``; given ``user_id``, a session of another user is not signed in."""
-    claim = _session_claim(session_key, fresh=fresh)
-    if claim is None or (user_id is not None and claim[0] != user_id):
+    """``admit``; given ``user_id``, a session of another user (or guest) is not
+    signed in. A session without a signed-in user may hold a guest pass
+    (rooms/guests.py): it admits that guest to its own room only."""
+    store = _session_store(session_key, fresh=fresh)
+    claim = _session_claim(store)
+    if claim is None:
+        if user_id is None or user_id < 0:
+            return _guest_admission(store, slug, participant_id=user_id)
+        raise NotSignedIn
+    if user_id is not None and claim[0] != user_id:
         raise NotSignedIn
     user_id, backend_path, session_hash = claim
     if slug is None:  # a code that cannot name a room: no room query
@@ -215,18 +241,48 @@ def _admission(
     return Admission(user, selectors.call_join_grant(membership=membership, user=user))
 
 
-CACHED_DB = sessionread.CACHED_DB
+class GuestRemoved(Exception):
+    """The guest this socket was admitted as has been removed or has expired (4411)."""
 
 
-def _session_claim(session_key: str, *, fresh: bool = False) -> tuple[Any, str, str] | None:
-    """(user id, backend, auth hash) stored in the session, without touching it:
-    a socket must not rotate or flush the browser's session. ``fresh`` reads a
-    cached database session from the database itself, so a session deleted
-    there (not through the session store) is noticed too."""
+def _guest_admission(store: Any, slug: str | None, *, participant_id: int | None) -> Admission:
+    """A guest pass's admission. Without ``participant_id`` (a new socket), a
+    pass that is missing, forged, expired or no longer good is not signed in
+    (4401); for the re-check of a guest already in (``participant_id``), a
+    pass gone bad means their guest access ended (``GuestRemoved``, 4411)."""
+    claim = pass_claim(store.get(GUEST_PASS_KEY))
+    if claim is None or (participant_id is not None and -claim[0] != participant_id):
+        if participant_id is not None:
+            raise GuestRemoved
+        raise NotSignedIn
+    guest_id, room_id = claim
+    guest = Guest.objects.select_related("room").filter(pk=guest_id, room_id=room_id).first()
+    if not guest_usable(guest, room_id=room_id):
+        if participant_id is not None:
+            raise GuestRemoved
+        raise NotSignedIn
+    assert guest is not None  # noqa: S101  (guest_usable said so)
+    if slug is None or guest.room.slug != slug:
+        raise JoinRefused(JoinRefused.NOT_MEMBER)
+    return Admission(GuestParticipant(-guest.pk, guest.pk), selectors.guest_join_grant(guest=guest))
+
+
+def _session_store(session_key: str, *, fresh: bool = False) -> Any:
+    """The session store, without touching it: a socket must not rotate or
+    flush the browser's session. ``fresh`` reads a cached database session
+    from the database itself, so a session deleted there (not through the
+    session store) is noticed too."""
     engine = settings.SESSION_ENGINE
     if fresh and engine == CACHED_DB:
         engine = sessionread.DB
-    store = sessionread.store_class(engine)(session_key)
+    return sessionread.store_class(engine)(session_key)
+
+
+CACHED_DB = sessionread.CACHED_DB
+
+
+def _session_claim(store: Any) -> tuple[Any, str, str] | None:
+    """(user id, backend, auth hash) stored in the session."""
     try:
         user_id = User._meta.pk.to_python(store[SESSION_KEY])
         backend_path = store[BACKEND_SESSION_KEY]
@@ -262,8 +318,17 @@ def _authenticated(user: User | None, backend_path: str, session_hash: str) -> U
 
 
 @reads
-def join_check(*, slug: str, user: User) -> JoinGrant:
-    """``rooms.selectors.call_join_check``; raises ``JoinRefused``."""
+def join_check(*, slug: str, user: Participant) -> JoinGrant:
+    """``rooms.selectors.call_join_check``; raises ``JoinRefused``. A guest no
+    longer usable raises ``GuestRemoved``."""
+    if isinstance(user, GuestParticipant):
+        guest = Guest.objects.select_related("room").filter(pk=user.guest_id).first()
+        if not guest_usable(guest):
+            raise GuestRemoved
+        assert guest is not None  # noqa: S101
+        if guest.room.slug != slug:
+            raise JoinRefused(JoinRefused.NOT_MEMBER)
+        return selectors.guest_join_grant(guest=guest)
     return selectors.call_join_check(slug=slug, user=user)
 
 
@@ -295,6 +360,8 @@ def _recheck(check: Recheck) -> tuple[CloseCode | None, bool]:
         _user, grant = _admission(check.session_key, check.slug, fresh=True, user_id=check.user_id)
     except NotSignedIn:
         return CloseCode.NOT_SIGNED_IN, False
+    except GuestRemoved:
+        return CloseCode.GUEST_REMOVED, False
     except JoinRefused as refused:
         if refused.reason == JoinRefused.LOCKED:
             return None, False

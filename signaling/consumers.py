@@ -403,6 +403,9 @@ class CallConsumer(Connection):
             except JoinRefused as refused:
                 await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
                 return
+            except access.GuestRemoved:
+                await self.depart(CloseCode.GUEST_REMOVED, None, "guest removed")
+                return
             self.checked_at = time.monotonic()
         grant = self.grant
         assert grant is not None  # noqa: S101  (admitted sockets always have one)
@@ -421,7 +424,8 @@ class CallConsumer(Connection):
             peer=peer,
             user=self.user.pk,
             channel=self.channel_name,
-            name=fields["name"] or grant.display_name,
+            # A guest is always shown under the name they joined with.
+            name=grant.display_name if grant.is_guest else fields["name"] or grant.display_name,
             host=grant.is_host,
             state=fields["state"],
         )
@@ -460,7 +464,7 @@ class CallConsumer(Connection):
         seated = await self.presence.entries(grant.room_id)
         self.waiting = lobby.Waiter(
             id=secrets.token_urlsafe(9),
-            name=fields["name"] or grant.display_name,
+            name=grant.display_name if grant.is_guest else fields["name"] or grant.display_name,
             guest=lobby.is_guest(self.user.pk),
             fields=fields,
             hosts={entry.peer for entry in seated if entry.host},
@@ -673,6 +677,7 @@ class CallConsumer(Connection):
                 "peer": entry.peer,
                 "name": entry.name,
                 "host": grant.is_host,
+                "guest": grant.is_guest,
                 "acting": self.acting,
                 "room": {
                     "code": self.slug,
@@ -951,6 +956,11 @@ class CallConsumer(Connection):
         """A membership of this room was removed; close if it was ours."""
         if event["user"] == self.user.pk:
             await self.depart(CloseCode.NOT_MEMBER, LeaveReason.REMOVED, "membership removed")
+
+    async def guests_removed(self, event: dict[str, Any]) -> None:
+        """Guests lost their access (invite revoked); close if we are one of them."""
+        if self.user.pk < 0 and self.user.pk in event["participants"]:
+            await self.depart(CloseCode.GUEST_REMOVED, LeaveReason.REMOVED, "guest removed")
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         """A session of our user logged out; close if it was the one this socket used."""

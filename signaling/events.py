@@ -43,6 +43,11 @@ def session_ended(*, user_id: int, session_key: str) -> None:
     )
 
 
+def guests_removed(*, room_id: int, participant_ids: list[int]) -> None:
+    """Disconnect guests whose access ended (invite revoked): close code 4411."""
+    _group_send(room_group(room_id), {"type": "guests.removed", "participants": participant_ids})
+
+
 def lobby_changed(*, room_id: int, on: bool) -> None:
     """The room's lobby was turned on or off: everyone in the call is told,
     and with it off, whoever waits takes their seat (signaling/lobby.py)."""

@@ -8,7 +8,8 @@ peer id). The rule reads nothing but the presence entries of the room, so
 every server process, and every connection's own copy of the room, reaches
 the same answer from the same entries. It moves whenever they change: a
 host (re)joining ends it, the acting host leaving hands it to the next
-longest-present participant.
+longest-present participant. Guests (a negative participant id) are never
+acting host: with only guests and members, the longest-present member is.
 
 An acting host may do in the call what a host may (``kick``, ``mute``,
 lowering hands), but not end the meeting: that closes the room itself for
@@ -42,6 +43,8 @@ def acting_host(seats: Iterable[Seat]) -> str | None:
     for seat in seats:
         if seat.host:
             return None
+        if getattr(seat, "user", 0) < 0:
+            continue  # a guest (negative participant id) never acts as host
         if longest is None or (seat.seq, seat.peer) < (longest.seq, longest.peer):
             longest = seat
     return longest.peer if longest is not None else None

@@ -76,8 +76,15 @@ class Entry:
     seq: int = 0
 
     def public(self) -> dict[str, Any]:
-        """What other members see (never the channel name or the user id)."""
-        return {"peer": self.peer, "name": self.name, "host": self.host, "state": self.state}
+        """What other members see (never the channel name or the user id).
+        ``guest``: a guest's participant id is negative (rooms/guests.py)."""
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "host": self.host,
+            "guest": self.user < 0,
+            "state": self.state,
+        }
 
     def with_state(self, state: dict[str, bool]) -> Entry:
         return replace(self, state=dict(state))

@@ -37,6 +37,8 @@ class CloseCode(IntEnum):
     TIMEOUT = 4408
     FULL = 4409
     ENDED = 4410
+    # A guest's access ended (their invite was revoked, or their pass expired).
+    GUEST_REMOVED = 4411
     # A resume token that is not this user's, not this room's, expired, or
     # whose seat is gone: nothing changed, join afresh.
     RESUME_REFUSED = 4412

@@ -79,7 +79,7 @@ def live_events(monkeypatch) -> list[tuple[str, dict]]:
     from signaling import events
 
     calls: list[tuple[str, dict]] = []
-    for name in ("room_ended", "member_removed", "lobby_changed"):
+    for name in ("room_ended", "member_removed", "guests_removed", "lobby_changed"):
         monkeypatch.setattr(
             events, name, lambda _name=name, **kwargs: calls.append((_name, kwargs))
         )

@@ -118,3 +118,13 @@ def test_a_member_cannot_see_a_hosts_call_link(host_client, client, room):
     response = press_copy(client, room)
     assert response.status_code == 403
     assert "url" not in response.json()
+
+
+def test_a_guest_call_link_is_its_own_link_and_lets_guests_in(host_client, room):
+    plain = press_copy(host_client, room).json()["url"]
+    url = reverse("rooms:call_invite", kwargs={"slug": room.slug})
+    first = host_client.post(url, {"guests": "1"})
+    again = host_client.post(url, {"guests": "1"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["url"] == again.json()["url"] != plain
+    assert sorted(room.invites.values_list("allow_guests", flat=True)) == [False, True]

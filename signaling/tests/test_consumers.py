@@ -123,6 +123,7 @@ async def test_welcome_describes_me_the_room_and_the_others(world: World, open_s
         "peer": host.peer,
         "name": "민지",
         "host": True,
+        "guest": False,
         "acting": None,
         "room": {
             "code": world.slug,
@@ -148,6 +149,7 @@ async def test_welcome_describes_me_the_room_and_the_others(world: World, open_s
             "peer": host.peer,
             "name": "민지",
             "host": True,
+            "guest": False,
             "state": {"muted": True, "camera": False, "screen": False, "hand": False},
             "offer": True,
             "polite": alex.peer < host.peer,
@@ -158,6 +160,7 @@ async def test_welcome_describes_me_the_room_and_the_others(world: World, open_s
         "peer": alex.peer,
         "name": "Alex K.",
         "host": False,
+        "guest": False,
         "state": {"muted": False, "camera": True, "screen": False, "hand": False},
         "offer": False,
         "polite": host.peer < alex.peer,

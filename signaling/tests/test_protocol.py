@@ -43,7 +43,8 @@ def test_limits_come_from_settings():
 
 def test_close_codes_match_the_document():
     assert {code.value for code in CloseCode} == {
-        1000, 1011, 4000, 4001, 4002, 4003, 4400, 4401, 4403, 4404, 4405, 4408, 4409, 4410, 4412,
+        1000, 1011, 4000, 4001, 4002, 4003, 4400, 4401, 4403, 4404, 4405, 4408, 4409, 4410,
+        4411, 4412,
         4413, 4423,
         4429,
     }  # fmt: skip

@@ -49,6 +49,7 @@ test("each final code has its message; our own errors offer a reload", () => {
     4403: "closedNotMember",
     4404: "closedNoRoom",
     4410: "closedEnded",
+    4411: "closedGuestRemoved",
     4413: "closedTooLarge",
     4429: "closedFlooding",
     4999: "closedUnknown",

@@ -16,6 +16,7 @@ import { ViewReporter } from "./encoding.js";
 import { FileTransfers } from "./files.js";
 import { format, formatBytes } from "./format.js";
 import { followHostRequests } from "./host-requests.js";
+import { copyInviteLink } from "./invite-link.js";
 import { LinkReporter } from "./link-report.js";
 import { LinkMonitor } from "./links.js";
 import { LocalMedia } from "./media.js";
@@ -40,6 +41,7 @@ const ui = new CallUI(document, t, {
   lang: document.documentElement.lang,
 });
 ui.loginUrl = config.urls.login;
+ui.guest = !!config.me.guest;
 const media = new LocalMedia({ video: config.media.video });
 const wsUrl = new URL(config.ws, window.location.href);
 wsUrl.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -359,32 +361,17 @@ ui.addEventListener("leave", () => session.leave());
 ui.addEventListener("rejoin", () => window.location.reload());
 ui.addEventListener("join-here", () => window.location.reload());
 
-ui.addEventListener("invite", async () => {
-  let url;
-  try {
-    const response = await fetch(config.urls.invite, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": config.csrf, Accept: "application/json" },
-    });
-    const body = await response.json();
-    if (!response.ok) {
-      ui.notify(body.error || t.inviteFailed, { kind: "error" });
-      return;
-    }
-    url = body.url;
-  } catch {
-    ui.notify(t.inviteFailed, { kind: "error" });
-    return;
-  }
-  try {
-    await navigator.clipboard.writeText(url);
-    ui.notify(t.inviteCopied);
-  } catch {
-    // No clipboard access (permission, or not a secure context): show it to copy by hand.
-    window.prompt(t.inviteShow, url);
-  }
-});
+/** @param {boolean} guests */
+const copyInvite = (guests) =>
+  copyInviteLink({
+    url: config.urls.invite,
+    csrf: config.csrf,
+    guests,
+    t,
+    notify: (text, options) => ui.notify(text, options),
+  });
+ui.addEventListener("invite", () => copyInvite(false));
+ui.addEventListener("invite-guests", () => copyInvite(true));
 
 window.addEventListener("pagehide", () => {
   if (session.inCall) session.leave();

@@ -68,6 +68,7 @@ export const CloseCode = Object.freeze({
   TIMEOUT: 4408,
   FULL: 4409,
   ENDED: 4410,
+  GUEST_REMOVED: 4411,
   RESUME_REFUSED: 4412,
   TOO_LARGE: 4413,
   LOCKED: 4423,
@@ -138,6 +139,7 @@ const MESSAGES = new Map([
   [CloseCode.NO_ROOM, "closedNoRoom"],
   [CloseCode.DENIED, "closedDenied"],
   [CloseCode.ENDED, "closedEnded"],
+  [CloseCode.GUEST_REMOVED, "closedGuestRemoved"],
   [CloseCode.TOO_LARGE, "closedTooLarge"],
   [CloseCode.FLOOD, "closedFlooding"],
 ]);

@@ -30,6 +30,7 @@ import { parseReceiving } from "./silence.js";
  * @property {string} id their peer id
  * @property {string} name
  * @property {boolean} host
+ * @property {boolean} guest joined as a guest, without an account
  * @property {MediaState} state what they send (from `peer-state`)
  * @property {PairState} connection how our pair with them is doing
  * @property {object|null} link link health of the pair (bitrate, loss), when measured
@@ -42,8 +43,8 @@ import { parseReceiving } from "./silence.js";
 
 /**
  * A peer as `welcome` and `peer-joined` describe it.
- * @typedef {{peer: string, name: string, host: boolean, state?: Partial<MediaState>,
- *   offer: boolean, polite: boolean}} PeerInfo
+ * @typedef {{peer: string, name: string, host: boolean, guest?: boolean,
+ *   state?: Partial<MediaState>, offer: boolean, polite: boolean}} PeerInfo
  */
 
 /** Someone whose state we do not know yet shows as "camera on, nothing else". */
@@ -117,6 +118,7 @@ export class Roster extends Map {
       id: info.peer,
       name: info.name,
       host: !!info.host,
+      guest: !!info.guest,
       // Hands travel peer to peer (gestures.js), not in the server's state.
       state: { ...DEFAULT_STATE, ...info.state, hand: this.gestures.queue.has(info.peer) },
       connection: "connecting",

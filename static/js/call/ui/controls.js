@@ -30,8 +30,10 @@ export class Controls {
     this.screen.hidden = !canShare;
     byId(doc, "ctl-end").hidden = !host;
     byId(doc, "ctl-invite").hidden = !host;
+    byId(doc, "ctl-invite-guests").hidden = !host;
     name(byId(doc, "ctl-settings"), t.settings);
     name(byId(doc, "ctl-invite"), t.invite);
+    name(byId(doc, "ctl-invite-guests"), t.inviteGuests);
     name(byId(doc, "ctl-leave"), t.leave);
     name(byId(doc, "ctl-end"), t.end);
     this.chatOpen = false;

@@ -18,6 +18,7 @@ export const SELF = "self";
  * @typedef {object} TileInfo
  * @property {string} name
  * @property {boolean} host
+ * @property {boolean} [guest] joined as a guest: labelled so next to the name
  * @property {MediaState} state
  * @property {PairState} connection
  */
@@ -63,7 +64,8 @@ export class Grid {
       find(tile, ".tile__audio").remove();
     }
     if (info.host) tile.dataset.host = "";
-    find(tile, ".tile__name").textContent = this.displayName(id, info.name);
+    if (info.guest) tile.dataset.guest = "";
+    find(tile, ".tile__name").textContent = this.displayName(id, info);
     find(tile, ".tile__initial").textContent = initial(info.name);
     const retry = find(tile, ".tile__retry");
     retry.textContent = this.t.pairRetry;
@@ -154,7 +156,7 @@ export class Grid {
       });
     }
     // One name for the region: who, and everything the icons show.
-    const parts = [this.displayName(id, info.name), ...this.decorate(id, element, info)];
+    const parts = [this.displayName(id, info), ...this.decorate(id, element, info)];
     if (!self && connection !== "connected") parts.push(stateText);
     if (state.muted) parts.push(this.t.muted);
     if (state.camera === false && !state.screen) parts.push(this.t.cameraOff);
@@ -166,10 +168,11 @@ export class Grid {
   /**
    * @private
    * @param {string} id
-   * @param {string} name
+   * @param {{name: string, guest?: boolean}} info
    */
-  displayName(id, name) {
-    return id === SELF ? format(this.t.youSuffix, { name }) : name;
+  displayName(id, { name, guest }) {
+    const shown = guest ? format(this.t.guestName, { name }) : name;
+    return id === SELF ? format(this.t.youSuffix, { name: shown }) : shown;
   }
 
   /** @private */

@@ -8,7 +8,7 @@
  *
  * Intent events: `join`, `device` ({kind, id}), `prejoin-mic`,
  * `prejoin-camera`, `mic`, `camera`, `screen`, `hand`, `settings`,
- * `chat-send` ({text}), `invite`, `leave`, `end`, `kick` ({id}),
+ * `chat-send` ({text}), `invite`, `invite-guests`, `leave`, `end`, `kick` ({id}),
  * `mute` ({id}), `mute-all`, `retry-pair` ({id}), `rejoin`, `join-here`, `react` ({emoji}),
  * `lower-hand` ({id}), `file-send` ({file, to}), `file-accept` / `file-decline` /
  * `file-cancel` ({peer, id}), `lobby-answer` ({kind: "admit"|"deny", id}), `lobby-toggle`.
@@ -104,6 +104,8 @@ export class CallUI extends EventTarget {
     this.ended = new EndedView(doc, t);
     /** Where "Sign in" goes (set by main from the configuration). */
     this.loginUrl = "";
+    /** We joined as a guest (our own tile says so too). */
+    this.guest = false;
     bindIntents(this);
     this.renderControls({});
   }

@@ -21,6 +21,7 @@ const CLICKS = [
   ["ctl-hand", "hand"],
   ["ctl-settings", "settings"],
   ["ctl-invite", "invite"],
+  ["ctl-invite-guests", "invite-guests"],
   ["ctl-leave", "leave"],
   ["ended-rejoin", "rejoin"],
   ["ended-join-here", "join-here"],

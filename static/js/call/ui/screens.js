@@ -65,6 +65,7 @@ function enterCall(ui, session) {
   ui.grid.add(SELF, {
     name: session.name,
     host: session.host,
+    guest: ui.guest,
     state: { ...session.me },
     connection: "connected",
   });
