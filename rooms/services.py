@@ -494,10 +494,21 @@ def membership_set_role(*, membership: Membership, by: Actor, role: str) -> Memb
 
 def call_kick_record(*, room_id: int, by: User, target_user_id: int) -> AuditEvent | None:
     """Record that a host removed someone from the live call (the signaling
-    consumer does the removal; the membership stays)."""
+    consumer does the removal; a membership stays). A guest has no
+    membership to come back with: removed from the call, their pass ends
+    too (``target_user_id`` is a guest's participant id, ``-guest.pk``)."""
     room = Room.objects.filter(pk=room_id).first()
-    target = User.objects.filter(pk=target_user_id).first()
     if room is None:
         return None
+    if target_user_id < 0:
+        guest = Guest.objects.filter(pk=-target_user_id, room=room).first()
+        with transaction.atomic():
+            if guest is not None:
+                _guests_remove(
+                    Guest.objects.filter(pk=guest.pk), room_id=room.pk, at=timezone.now()
+                )
+            label = guest.display_name if guest is not None else ""
+            return audit_record(action=Action.MEMBER_KICKED, room=room, by=by, target_label=label)
+    target = User.objects.filter(pk=target_user_id).first()
     with transaction.atomic():
         return audit_record(action=Action.MEMBER_KICKED, room=room, by=by, target=target)

@@ -156,6 +156,35 @@ async def test_revoking_the_invite_closes_the_guest_with_4411_at_once(
     assert await again.closed() == 4401
 
 
+async def test_a_guest_removed_from_the_call_cannot_come_back_with_their_pass(
+    world: World, open_socket: Opener
+):
+    guest, session = await make_guest(world.room, name="지수")
+    host = await joined(open_socket, world.host, world.slug)
+    socket = await guest_socket(open_socket, world.slug, session)
+    welcome = await socket.join()
+    await host.expect("peer-joined")
+    await host.send({"type": "kick", "peer": welcome["peer"]})
+    assert await socket.closes() == 4000
+    await host.expect("peer-left", reason="kicked")
+    # The host's socket handles one frame at a time: its pong comes after the kick's record.
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+
+    def removed() -> tuple[bool, list[str]]:
+        row = Guest.objects.get(pk=guest.pk)
+        labels = list(
+            world.room.audit_events.filter(action="member.kicked").values_list(
+                "target_label", flat=True
+            )
+        )
+        return row.removed_at is not None, labels
+
+    assert await in_thread(removed) == (True, ["지수"])
+    again = await guest_socket(open_socket, world.slug, session)
+    assert await again.closed() == 4401
+
+
 async def test_ending_the_meeting_closes_the_guest_and_reopening_does_not_readmit(
     world: World, open_socket: Opener
 ):
