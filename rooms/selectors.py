@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -44,6 +45,14 @@ def room_members(*, room: Room) -> QuerySet[Membership]:
 def invites_active(*, room: Room) -> QuerySet[Invite]:
     """Invites that can still be used, newest first."""
     return room.invites.select_related("created_by").usable()
+
+
+def guests_active(*, room: Room) -> QuerySet[Guest]:
+    """Guests whose access to the room has not ended (not removed, not
+    expired), oldest first."""
+    return room.guests.filter(removed_at__isnull=True, expires_at__gt=timezone.now()).order_by(
+        "created_at"
+    )
 
 
 def audit_recent(*, room: Room, limit: int = 10) -> list[AuditEvent]:

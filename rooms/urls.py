@@ -21,6 +21,7 @@ urlpatterns = [
     path("r/<str:slug>/invites/<int:pk>/revoke/", views.invite_revoke, name="invite_revoke"),
     path("r/<str:slug>/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("r/<str:slug>/members/<int:pk>/role/", views.member_role, name="member_role"),
+    path("r/<str:slug>/guests/<int:pk>/remove/", views.guest_remove, name="guest_remove"),
     # The token is in the URL for exactly one request: it is checked, moved into
     # the session, and the browser is redirected to a token-free page.
     path("i/<str:token>/", views.invite_open, name="invite_open"),

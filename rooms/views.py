@@ -102,6 +102,7 @@ def _render_room(
         context["invite_form"] = invite_form or InviteForm()
         context["lock_form_action"] = "unlock" if room.is_locked else "lock"
         context["activity"] = selectors.audit_recent(room=room)
+        context["guests"] = selectors.guests_active(room=room)
     return render(request, "rooms/room_detail.html", context)
 
 
@@ -283,6 +284,19 @@ def member_remove(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Http
     messages.success(
         request,
         _("%(name)s was removed from the room.") % {"name": target.user.get_display_name()},
+    )
+    return redirect(room)
+
+
+@login_required
+@require_POST
+def guest_remove(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A host removes a guest: their pass ends and their call closes (4411)."""
+    room, _membership = _host_room(request, slug)
+    guest = get_object_or_404(Guest.objects.select_related("room"), pk=pk, room=room)
+    services.guest_remove(guest=guest, by=request.user)
+    messages.success(
+        request, _("%(name)s (guest) was removed from the meeting.") % {"name": guest.display_name}
     )
     return redirect(room)
 

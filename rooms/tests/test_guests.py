@@ -359,3 +359,40 @@ def test_signing_in_from_the_guest_page_still_makes_a_member(room, stranger):
     assert response.status_code == 302
     assert room.memberships.filter(user=stranger).exists()
     assert not Guest.objects.exists()
+
+
+def test_hosts_see_the_guests_on_the_room_page_and_remove_one(
+    room, owner, member, guest_client, live_events, django_capture_on_commit_callbacks
+):
+    guest = Guest.objects.get()
+    host = Client()
+    host.force_login(owner)
+    page = host.get(room.get_absolute_url()).content.decode()
+    assert 'id="guests"' in page
+    assert "손님 하나" in page
+    # Members who are not hosts see no guest list, and cannot remove guests.
+    other = Client()
+    other.force_login(member)
+    assert 'id="guests"' not in other.get(room.get_absolute_url()).content.decode()
+    remove = reverse("rooms:guest_remove", args=[room.slug, guest.pk])
+    assert other.post(remove).status_code == 403
+    assert Guest.objects.get().removed_at is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = host.post(remove, follow=True)
+    assert "손님 하나 (guest) was removed from the meeting." in response.content.decode()
+    assert Guest.objects.get().removed_at is not None
+    assert live_events == [("guests_removed", {"room_id": room.pk, "participant_ids": [-guest.pk]})]
+    assert 'id="guests"' not in host.get(room.get_absolute_url()).content.decode()
+    # The guest's pass no longer opens the call.
+    assert guest_client.get(room.get_call_url()).status_code == 302
+
+
+def test_removing_a_guest_of_another_room_is_not_found(room, owner, guest_client):
+    guest = Guest.objects.get()
+    other = make_room(owner, "Other room")
+    host = Client()
+    host.force_login(owner)
+    response = host.post(reverse("rooms:guest_remove", args=[other.slug, guest.pk]))
+    assert response.status_code == 404
+    assert Guest.objects.get().removed_at is None
