@@ -29,6 +29,13 @@ def test_the_host_admits_one_member_and_denies_another(call_server, new_context,
     expect(lobby_switch).to_have_attribute("aria-pressed", "true")
     assert Room.objects.get(pk=room.pk).lobby_enabled is True
 
+    # The host will hear the knock: count the knock sound's plays.
+    host.evaluate(
+        """() => document.getElementById('knock-audio').addEventListener('playing', () => {
+            window.knocksHeard = (window.knocksHeard || 0) + 1;
+        })"""
+    )
+
     # Alex knocks: he waits on the pre-join screen, his preview still showing.
     alex_page = open_call(new_context(call_server, alex), room)
     alex_page.fill("#display-name", "Alex <b>K</b>")
@@ -46,6 +53,7 @@ def test_the_host_admits_one_member_and_denies_another(call_server, new_context,
     knock = host.locator(".lobby__item")
     expect(knock.locator(".lobby__name")).to_have_text("Alex <b>K</b>")
     expect(host.locator(".lobby__name b")).to_have_count(0)
+    host.wait_for_function("() => window.knocksHeard === 1")
     knock.locator(".lobby__admit").click()
     alex_page.wait_for_selector('#incall:not([hidden]) .tile[data-peer-id="self"]')
     expect(host.locator("#lobby")).to_be_hidden()

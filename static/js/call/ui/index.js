@@ -34,6 +34,7 @@ import { SafetyView } from "./safety-view.js";
 import { followSession } from "./session-view.js";
 import { SettingsDialog } from "./settings.js";
 import { SpeakerTest } from "./speaker-test.js";
+import { Chime } from "./chime.js";
 
 /** @typedef {import("../session.js").CallSession} CallSession */
 /** @typedef {import("../session.js").MediaState} MediaState */
@@ -95,6 +96,11 @@ export class CallUI extends EventTarget {
     });
     this.settings = new SettingsDialog(doc, t);
     this.speakerTest = new SpeakerTest(doc, t, { sinkId: () => this.sinkId });
+    // Hosts hear someone knock in the lobby (session-view.js).
+    this.knock = new Chime(
+      /** @type {HTMLAudioElement} */ (byId(doc, "knock-audio")),
+      () => this.sinkId,
+    );
     this.banner = new Banner(doc, (action) => {
       if (action === "unlock-audio") {
         this.grid.unlockAudio();

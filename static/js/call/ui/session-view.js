@@ -7,6 +7,7 @@
 
 import { format } from "../format.js";
 import { SELF } from "../gestures.js";
+import { KNOCK_NOTES } from "./chime.js";
 import { renderPhase } from "./screens.js";
 
 /** @typedef {import("./index.js").CallUI} CallUI */
@@ -105,10 +106,17 @@ function followLobby(ui, session) {
   let heard = new Set();
   on("knocks", ({ knocks }) => {
     ui.lobby.setKnocks(knocks);
+    let knocked = false;
     for (const knock of knocks) {
       if (!heard.has(knock.id) && session.host) {
         ui.banner.show(format(t.lobbyKnock, { name: knock.name }));
+        knocked = true;
       }
+    }
+    if (knocked) {
+      ui.knock.play(KNOCK_NOTES, 0.25).catch((error) => {
+        console.warn("meet: the knock could not be played", error);
+      });
     }
     heard = new Set(knocks.map((/** @type {{id: string}} */ knock) => knock.id));
   });
