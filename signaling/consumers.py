@@ -126,8 +126,6 @@ class CallConsumer(Connection):
         # Lobby (signaling/lobby.py): our wait, or as a host, who knocks.
         self.waiting: lobby.Waiter | None = None
         self.knocks: dict[str, lobby.Knock] = {}
-        # When each knock was last heard (time.monotonic()): knocks are leases.
-        self.knocks_heard: dict[str, float] = {}
 
     # --- Connection lifecycle --------------------------------------------------
 
@@ -564,26 +562,13 @@ class CallConsumer(Connection):
         if not (self.joined and self.is_host):
             return
         knock = lobby.knock_from(event)
-        self.knocks_heard[knock.id] = time.monotonic()
         if knock.id not in self.knocks:
             self.knocks[knock.id] = knock
             self.transmit(encode(lobby.knock_frame(knock)))
 
     def lobby_gone(self, event: dict[str, Any]) -> None:
-        self.forget_knock(str(event["id"]))
-
-    def forget_knock(self, knock_id: str) -> None:
-        self.knocks_heard.pop(knock_id, None)
-        if self.knocks.pop(knock_id, None) is not None:
-            self.transmit(encode(lobby.gone_frame(knock_id)))
-
-    def expire_knocks(self, now: float) -> None:
-        """Knocks not heard again within ``lobby.KNOCK_LEASE`` ticks: their
-        waiter is gone without a word (its server process died)."""
-        lease = lobby.KNOCK_LEASE * self.limits.tick
-        for knock_id, heard in list(self.knocks_heard.items()):
-            if now - heard > lease:
-                self.forget_knock(knock_id)
+        if self.knocks.pop(str(event["id"]), None) is not None:
+            self.transmit(encode(lobby.gone_frame(str(event["id"]))))
 
     async def lobby_admit(self, event: dict[str, Any]) -> None:
         """A host let us in: take a seat, with the id the hosts knew us by."""
@@ -1006,12 +991,8 @@ class CallConsumer(Connection):
                 CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "heartbeat timeout", hold=True
             )
             return
-        if self.waiting is not None:
-            await self.knock()  # renew our lease on every host's list
         if not self.joined:
             return
-        if self.knocks_heard:
-            self.expire_knocks(now)
         present, reaped = await self.presence.refresh(self.room_id, self.peer_id, self.seat_ttl)
         # If our own entry is among the reaped, the announcement closes us too.
         await self.announce_left(reaped, LeaveReason.TIMEOUT)

@@ -8,12 +8,10 @@ events of the room's group, so it works across server processes and costs no
 database query or presence read per message:
 
 - **A waiter announces itself** (``lobby.knock``, with its channel) when it
-  starts waiting, again whenever a host takes (or resumes) a seat, so a
-  host who joins later learns of everyone already waiting, and on every
-  tick. Each host connection keeps its own map of the knocks (id ->
-  channel), deduplicated by id. **A knock is a lease**: one not heard again
-  for ``KNOCK_LEASE`` ticks is dropped (its waiter's process died without
-  a ``lobby.gone``), and a knock lost on the way is heard at the next tick.
+  starts waiting and again whenever a host takes (or resumes) a seat, so a
+  host who joins later learns of everyone already waiting. Each host
+  connection keeps its own map of the knocks (id -> channel), deduplicated
+  by id.
 - **Whoever stops waiting announces it** (``lobby.gone``): the waiter itself,
   when it is admitted, denied, or its socket closes, so every host's map
   loses it exactly when it should.
@@ -43,9 +41,6 @@ from rooms.selectors import JoinGrant
 
 # ``admit`` / ``deny`` with this id answer everyone waiting.
 EVERYONE = "*"
-
-# How many ticks a knock lasts without being heard again.
-KNOCK_LEASE = 3
 
 
 def is_guest(user_id: int) -> bool:

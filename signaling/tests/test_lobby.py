@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.layers import get_channel_layer
-
 from rooms.models import AuditEvent, Membership, Room
 
-from ..groups import room_group
-from ..sweeper import get_sweeper
 from .conftest import Opener, Person, Socket, World, in_thread
-from .test_consumers import fast_timers, joined
+from .test_consumers import joined
 
 
 async def lobby_on(world: World, **more: Any) -> None:
@@ -243,42 +239,3 @@ async def test_a_room_locked_while_someone_waits_refuses_them_when_admitted(
     assert await sam.closed() == 4423
     await host.expect("knock-gone", id=frame["id"])
     assert await host.nothing()  # nobody took a seat
-
-
-async def test_a_knock_is_a_lease_dropped_when_its_waiter_vanished_without_a_word(
-    world: World, open_socket: Opener, settings
-):
-    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30)
-    await lobby_on(world)
-    host = await joined(open_socket, world.host, world.slug)
-    sam, frame = await waiting(open_socket, world.sam, world)
-    await host.expect("knock", id=frame["id"])
-    # A waiter on a server process that died: knocked once, never again.
-    ghost = {"id": "ghost-waiter", "name": "Ghost", "guest": False}
-    await get_channel_layer().group_send(
-        room_group(world.room.pk),
-        {"type": "lobby.knock", "knock": ghost, "channel": "specific.dead!x"},
-    )
-    await host.expect("knock", id="ghost-waiter")
-    # Sam renews his lease every tick (no repeated frame); the ghost's ends.
-    await host.expect("knock-gone", id="ghost-waiter")
-    assert await host.nothing()
-    await host.send({"type": "admit", "id": frame["id"]})
-    assert (await sam.expect("welcome"))["peer"] == frame["id"]
-
-
-async def test_a_knock_lost_on_the_way_is_heard_at_the_next_tick(
-    world: World, open_socket: Opener, settings
-):
-    fast_timers(settings, HEARTBEAT_TIMEOUT=30, PRESENCE_TTL=30)
-    await lobby_on(world)
-    host = await joined(open_socket, world.host, world.slug)
-    _sam, frame = await waiting(open_socket, world.sam, world)
-    await host.expect("knock", id=frame["id"])
-    # As if the host's list had lost it (a message dropped by the layer).
-    await host.send({"type": "ping"})
-    await host.expect("pong")
-    consumer = next(c for c in get_sweeper().connections if c.peer_id == host.peer)
-    consumer.knocks.clear()
-    consumer.knocks_heard.clear()
-    await host.expect("knock", id=frame["id"])
