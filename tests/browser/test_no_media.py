@@ -104,13 +104,15 @@ def test_test_speaker_plays_a_chime_on_the_chosen_speaker(call_server, new_conte
     expect(button).to_have_text("Test speaker")
     button.click()
     expect(button).to_have_attribute("data-playing", "true")
-    playing = page.evaluate(
+    # The button says so at once; the sound starts once the audio context has
+    # resumed and the speaker is switched, so wait for the element to play.
+    playing = page.wait_for_function(
         """() => {
             const audio = document.getElementById('speaker-test-audio');
-            return { sink: audio.sinkId, paused: audio.paused, stream: !!audio.srcObject };
+            return !audio.paused && audio.srcObject && { sink: audio.sinkId };
         }"""
-    )
-    assert playing == {"sink": speaker, "paused": False, "stream": True}
+    ).json_value()
+    assert playing == {"sink": speaker}
     expect(page.locator("#speaker-test-status")).to_have_text("Playing a test sound…")
     expect(button).to_have_attribute("data-playing", "false")
     expect(page.locator("#speaker-test-status")).to_have_text("")
