@@ -48,9 +48,72 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-KEY_PREFIX = "invite-guesses"
 # The windows' clock (tests move it).
 clock = time.time
+
+
+class WindowedCounter:
+    """Counts per address in windows of the clock, in Django's cache.
+
+    ``limit`` and ``window`` name settings, read on every call (so a changed
+    setting applies at once). The key of a count holds the window's number,
+    so a new window starts at zero without anything being reset. If the cache
+    cannot be reached, nothing is counted or refused (a warning says so).
+    """
+
+    def __init__(self, prefix: str, *, limit: str, window: str, what: str) -> None:
+        self.prefix = prefix
+        self.limit_setting = limit
+        self.window_setting = window
+        self.what = what  # for the logs: "invite throttle", "guest throttle"
+
+    @property
+    def limit(self) -> int:
+        return int(getattr(settings, self.limit_setting))
+
+    @property
+    def length(self) -> int:
+        return int(getattr(settings, self.window_setting))
+
+    def window(self, now: float | None = None) -> tuple[int, int]:
+        """The current window's number and the seconds left in it."""
+        now = clock() if now is None else now
+        number = int(now // self.length)
+        return number, max(1, math.ceil((number + 1) * self.length - now))
+
+    def key(self, address: str, window: int) -> str:
+        return f"{self.prefix}:{window}:{address}"
+
+    def throttled_for(self, address: str, now: float | None = None) -> int:
+        """Seconds until ``address`` is under the limit again; 0 if it is now."""
+        window, left = self.window(now)
+        try:
+            count = cache.get(self.key(address, window), 0)
+        except (RedisError, OSError) as exc:
+            logger.warning("%s: cache unreachable (%s), not throttling", self.what, exc)
+            return 0
+        return left if count >= self.limit else 0
+
+    def record(self, address: str, now: float | None = None) -> int:
+        """Count one more for ``address``; returns the window's count (0 when
+        the cache cannot be reached)."""
+        window, _left = self.window(now)
+        key = self.key(address, window)
+        try:
+            # The key outlives its window, so it never expires between add and incr.
+            cache.add(key, 0, timeout=self.length + 1)
+            return int(cache.incr(key))
+        except (RedisError, OSError) as exc:
+            logger.warning("%s: cache unreachable (%s), not counting", self.what, exc)
+            return 0
+
+
+invite_guesses = WindowedCounter(
+    "invite-guesses",
+    limit="INVITE_GUESS_LIMIT",
+    window="INVITE_GUESS_WINDOW",
+    what="invite throttle",
+)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -71,44 +134,20 @@ def client_address(request: HttpRequest) -> str:
     return str(address)
 
 
-def _window(now: float) -> tuple[int, int]:
-    """The current window's number and the seconds left in it."""
-    length = int(settings.INVITE_GUESS_WINDOW)
-    number = int(now // length)
-    return number, max(1, math.ceil((number + 1) * length - now))
-
-
-def _key(address: str, window: int) -> str:
-    return f"{KEY_PREFIX}:{window}:{address}"
-
-
 def throttled_for(address: str, now: float | None = None) -> int:
     """Seconds until ``address`` may look up invites again; 0 if it may now."""
-    window, left = _window(clock() if now is None else now)
-    try:
-        failures = cache.get(_key(address, window), 0)
-    except (RedisError, OSError) as exc:
-        logger.warning("invite throttle: cache unreachable (%s), not throttling", exc)
-        return 0
-    return left if failures >= settings.INVITE_GUESS_LIMIT else 0
+    return invite_guesses.throttled_for(address, now)
 
 
 def failure_record(address: str, now: float | None = None) -> int:
     """Count one failed look-up from ``address``; returns the window's count."""
-    window, _left = _window(clock() if now is None else now)
-    key = _key(address, window)
-    try:
-        # The key outlives its window, so it never expires between add and incr.
-        cache.add(key, 0, timeout=int(settings.INVITE_GUESS_WINDOW) + 1)
-        failures = cache.incr(key)
-    except (RedisError, OSError) as exc:
-        logger.warning("invite throttle: cache unreachable (%s), not counting", exc)
-        return 0
-    # Never the token: the address and the count say all that is needed.
-    logger.info("invite look-up failed address=%s failures=%d", address, failures)
+    failures = invite_guesses.record(address, now)
+    if failures:
+        # Never the token: the address and the count say all that is needed.
+        logger.info("invite look-up failed address=%s failures=%d", address, failures)
     if failures == settings.INVITE_GUESS_LIMIT:
         logger.warning("invite look-ups throttled address=%s after %d failures", address, failures)
-    return int(failures)
+    return failures
 
 
 def throttled_response(request: HttpRequest, retry_after: int) -> HttpResponse:
@@ -151,36 +190,22 @@ def throttle_invite_guesses(
 # use of an invite and a seat-sized load on the call, so one address cannot
 # fill a room (or the database) with names.
 
-GUEST_KEY_PREFIX = "guest-creations"
-
-
-def _guest_window(now: float) -> tuple[int, int]:
-    length = int(settings.GUEST_CREATE_WINDOW)
-    number = int(now // length)
-    return number, max(1, math.ceil((number + 1) * length - now))
+guest_creations = WindowedCounter(
+    "guest-creations",
+    limit="GUEST_CREATE_LIMIT",
+    window="GUEST_CREATE_WINDOW",
+    what="guest throttle",
+)
 
 
 def guest_throttled_for(address: str, now: float | None = None) -> int:
     """Seconds until ``address`` may create a guest again; 0 if it may now."""
-    window, left = _guest_window(clock() if now is None else now)
-    try:
-        created = cache.get(f"{GUEST_KEY_PREFIX}:{window}:{address}", 0)
-    except (RedisError, OSError) as exc:
-        logger.warning("guest throttle: cache unreachable (%s), not throttling", exc)
-        return 0
-    return left if created >= settings.GUEST_CREATE_LIMIT else 0
+    return guest_creations.throttled_for(address, now)
 
 
 def guest_created_record(address: str, now: float | None = None) -> int:
     """Count one guest created from ``address``; returns the window's count."""
-    window, _left = _guest_window(clock() if now is None else now)
-    key = f"{GUEST_KEY_PREFIX}:{window}:{address}"
-    try:
-        cache.add(key, 0, timeout=int(settings.GUEST_CREATE_WINDOW) + 1)
-        created = int(cache.incr(key))
-    except (RedisError, OSError) as exc:
-        logger.warning("guest throttle: cache unreachable (%s), not counting", exc)
-        return 0
+    created = guest_creations.record(address, now)
     if created == settings.GUEST_CREATE_LIMIT:
         logger.warning("guest creation throttled address=%s after %d guests", address, created)
     return created

@@ -177,8 +177,29 @@ def test_the_counts_are_shared_through_redis(redis_url, settings):
     for _ in range(29):
         throttle.failure_record(GUESSER)
     other_process = caches.create_connection("default")
-    key = throttle._key(GUESSER, int(T0 // 60))
+    key = throttle.invite_guesses.key(GUESSER, int(T0 // 60))
     assert other_process.get(key) == 29
     other_process.incr(key)
     assert throttle.throttled_for(GUESSER) == 60
     assert guess().status_code == 429
+
+
+# --- The counter both throttles share (invite guesses, guest creation) -----------------
+
+
+def test_a_windowed_counter_refuses_at_its_limit_until_its_window_ends(settings):
+    settings.INVITE_GUESS_LIMIT, settings.INVITE_GUESS_WINDOW = 2, 60
+    counter = throttle.WindowedCounter(
+        "test-counter", limit="INVITE_GUESS_LIMIT", window="INVITE_GUESS_WINDOW", what="test"
+    )
+    assert [counter.record(GUESSER, T0 + 10) for _ in range(2)] == [1, 2]
+    assert counter.throttled_for(GUESSER, T0 + 10) == 50  # the seconds left in the window
+    assert counter.throttled_for(SOMEONE_ELSE, T0 + 10) == 0
+    assert counter.throttled_for(GUESSER, T0 + 60) == 0  # a new window starts at zero
+
+
+def test_the_two_throttles_count_apart(settings):
+    settings.INVITE_GUESS_LIMIT = settings.GUEST_CREATE_LIMIT = 1
+    throttle.guest_created_record(GUESSER)
+    assert throttle.guest_throttled_for(GUESSER) > 0
+    assert throttle.throttled_for(GUESSER) == 0
