@@ -103,13 +103,17 @@ class Connection(AsyncWebsocketConsumer):
     """One WebSocket: its own task, an inbox for local deliveries, a backlog
     for a socket that cannot take more yet."""
 
-    # Slots for what this class adds: the consumer's attributes together are
+    # Slots for what this class sets (and the four attributes of Channels'
+    # that our own ``__call__`` sets): the consumer's attributes together are
     # more than a shared-key dict holds (30), so without them every socket
-    # carries a dict of its own of about 2 KiB. Channels' own attributes
-    # (scope, channel_name...) still live in the instance's __dict__.
+    # carries a dict of its own of about 2 KiB. Only what Channels' classes
+    # set (``groups``) is left in the instance's ``__dict__``.
     __slots__ = (
         "backlog",
         "backlog_bytes",
+        "base_send",
+        "channel_layer",
+        "channel_name",
         "drainer",
         "inbox",
         "inbox_bytes",
@@ -117,6 +121,7 @@ class Connection(AsyncWebsocketConsumer):
         "max_queue",
         "overflowed",
         "receivers",
+        "scope",
         "sending",
     )
 
