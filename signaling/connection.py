@@ -103,10 +103,34 @@ class Connection(AsyncWebsocketConsumer):
     """One WebSocket: its own task, an inbox for local deliveries, a backlog
     for a socket that cannot take more yet."""
 
+    # Slots for what this class sets (and the four attributes of Channels'
+    # that our own ``__call__`` sets): the consumer's attributes together are
+    # more than a shared-key dict holds (30), so without them every socket
+    # carries a dict of its own of about 2 KiB. Only what Channels' classes
+    # set (``groups``) is left in the instance's ``__dict__``.
+    __slots__ = (
+        "backlog",
+        "backlog_bytes",
+        "base_send",
+        "channel_layer",
+        "channel_name",
+        "drainer",
+        "inbox",
+        "inbox_bytes",
+        "lock",
+        "max_queue",
+        "overflowed",
+        "receivers",
+        "scope",
+        "sending",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lock = asyncio.Lock()
-        self.inbox: deque[dict[str, Any] | Action] = deque()
+        # Made when something has to wait its turn, dropped once drained: an
+        # empty deque is 760 bytes, and an idle socket's inbox stays empty.
+        self.inbox: deque[dict[str, Any] | Action] | None = None
         self.inbox_bytes = 0
         self.backlog_bytes = 0
         self.backlog: deque[dict[str, Any]] | None = None
@@ -150,7 +174,7 @@ class Connection(AsyncWebsocketConsumer):
         """However the consumer ends (even cancelled by the server), nothing it
         started outlives it."""
         self.overflowed = True  # deliver nothing more
-        self.inbox.clear()
+        self.inbox = None
         started = [
             task
             for task in (self.drainer, self.sending)
@@ -235,6 +259,8 @@ class Connection(AsyncWebsocketConsumer):
         if self.inbox_bytes > self.max_queue:
             self.overflow("inbox")
             return
+        if self.inbox is None:
+            self.inbox = deque()
         self.inbox.append(item)
         self._ensure_drainer()
 
@@ -261,6 +287,7 @@ class Connection(AsyncWebsocketConsumer):
                 raise
             except Exception:
                 logger.exception("signaling: handling a queued message failed")
+        self.inbox = None
         self.inbox_bytes = 0
 
     # --- Sending ------------------------------------------------------------------------
@@ -339,10 +366,9 @@ class Connection(AsyncWebsocketConsumer):
             return
         self.overflowed = True
         logger.warning("signaling: a socket fell behind (%s over %d bytes)", where, self.max_queue)
-        self.inbox.clear()
         if self.backlog is not None:
             self.backlog.clear()
-        self.inbox.append(self.too_slow)
+        self.inbox = deque([self.too_slow])
         self._ensure_drainer()
 
     async def too_slow(self) -> None:

@@ -96,6 +96,39 @@ def lost_socket(code: int) -> bool:
 class CallConsumer(Connection):
     """Signaling for one participant of one room's call."""
 
+    # Per-socket state in slots, not in a dict per socket (connection.Connection).
+    __slots__ = (
+        "acting",
+        "bucket",
+        "checked_at",
+        "closing",
+        "counted",
+        "entry",
+        "fingerprint",
+        "grant",
+        "invalid_strikes",
+        "joined",
+        "knocks",
+        "last_seen",
+        "limits",
+        "links_at",
+        "missing",
+        "next_recheck",
+        "opened",
+        "peer_id",
+        "peers",
+        "presence",
+        "rate_strikes",
+        "reported",
+        "room_groups",
+        "session_key",
+        "slug",
+        "swept",
+        "token_issued",
+        "user",
+        "waiting",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.closing = False
