@@ -11,6 +11,14 @@ daphne has no settings for.
   written. Once Twisted reports the socket's buffer full (its producer
   paused) and more than ``MAX_QUEUE`` bytes more were written, the connection
   is closed with 4408, like a missed heartbeat.
+- **Text frames written directly.** Every relayed message is one unmasked,
+  uncompressed text frame; autobahn builds it through ``sendMessage``,
+  ``sendFrame`` and ``sendData``, which check arguments, pack the header a
+  byte at a time and format debug-log arguments (``hltype``/``hlval``) on
+  every frame even with debug logging off. When nothing makes that path
+  differ (the connection open, no compression, fragmentation, masking,
+  frame logging or queued writes), ``serverSend`` writes the same bytes and
+  counts the same traffic statistics itself; otherwise autobahn's path runs.
 - **Options on the class, not on every connection.** autobahn copies some
   forty options from the factory into every connection's ``__dict__``; they
   are the same for all, so they are set once on the class.
@@ -24,6 +32,7 @@ daphne and autobahn methods this relies on.
 from __future__ import annotations
 
 import logging
+import struct
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +54,14 @@ RELIES_ON = {
         "self", "code", "reasonUtf8", "isReply",
     ),
     "autobahn.websocket.protocol.WebSocketServerProtocol._connectionMade": ("self",),
+    # What text_frame reproduces and send_text skips (and the state it checks).
+    "autobahn.websocket.protocol.WebSocketProtocol.sendMessage": (
+        "self", "payload", "isBinary", "fragmentSize", "sync", "doNotCompress",
+    ),
+    "autobahn.websocket.protocol.WebSocketProtocol.sendFrame": (
+        "self", "opcode", "payload", "fin", "rsv", "mask", "payload_len", "chopsize", "sync",
+    ),
+    "autobahn.websocket.protocol.WebSocketProtocol.sendData": ("self", "data", "sync", "chopsize"),
 }  # fmt: skip
 WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.11.1"}
 
@@ -62,6 +79,23 @@ def install() -> None:
 
 class _Marker:
     pass
+
+
+_SHORT = struct.Struct("!BB")
+_MEDIUM = struct.Struct("!BBH")
+_LONG = struct.Struct("!BBQ")
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One final, unmasked, uncompressed text frame (RFC 6455 section 5.2),
+    byte for byte what autobahn's ``sendFrame(opcode=1, payload=...)`` writes
+    for a server."""
+    size = len(payload)
+    if size <= 125:
+        return _SHORT.pack(0x81, size) + payload
+    if size <= 0xFFFF:
+        return _MEDIUM.pack(0x81, 126, size) + payload
+    return _LONG.pack(0x81, 127, size) + payload
 
 
 def _protocol_class(base: type) -> type:
@@ -108,6 +142,35 @@ def _protocol_class(base: type) -> type:
                     return
             elif self.stalled_bytes:
                 self.stalled_bytes = 0
-            super().serverSend(content, binary)
+            if binary or not self.send_text(content):
+                super().serverSend(content, binary)
+
+        def send_text(self, content: str) -> bool:
+            """Write ``content`` as one text frame, as autobahn would; False
+            (nothing written) when autobahn's own path has to run."""
+            if (
+                self.state != self.STATE_OPEN
+                or self._perMessageCompress is not None
+                or self.send_queue
+                or self.autoFragmentSize
+                or self.maskServerFrames
+                or self.logFrames
+                or self.logOctets
+                or self.trackedTimings
+            ):
+                return False
+            payload = content.encode()
+            size = len(payload)
+            if size > max_frame:
+                return False  # autobahn refuses it (PayloadExceededError)
+            frame = text_frame(payload)
+            self.transport.write(frame)
+            stats = self.trafficStats
+            stats.outgoingWebSocketMessages += 1
+            stats.outgoingWebSocketFrames += 1
+            stats.outgoingOctetsAppLevel += size
+            stats.outgoingOctetsWebSocketLevel += size
+            stats.outgoingOctetsWireLevel += len(frame)
+            return True
 
     return MeetWebSocketProtocol

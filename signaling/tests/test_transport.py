@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from importlib.metadata import version
+from typing import Any
 
 import pytest
 from daphne import ws_protocol
@@ -33,3 +34,106 @@ def test_daphnes_factory_builds_meets_protocol_with_the_protocols_frame_limit(se
     assert issubclass(protocol, ws_protocol.WebSocketProtocol)
     assert protocol.maxMessagePayloadSize == settings.SIGNALING["MAX_FRAME"]
     assert protocol.maxFramePayloadSize == settings.SIGNALING["MAX_FRAME"]
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.outgoingWebSocketMessages = 0
+        self.outgoingWebSocketFrames = 0
+        self.outgoingOctetsAppLevel = 0
+        self.outgoingOctetsWebSocketLevel = 0
+        self.outgoingOctetsWireLevel = 0
+
+    def counts(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+class _Wire:
+    """A transport that keeps what is written (Twisted's own StringTransport
+    would do as well; this needs only write)."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
+def _open_protocol() -> tuple[Any, _Wire]:
+    """meet's protocol class in the state of an open connection, without a
+    handshake: the options autobahn copies from daphne's factory, as daphne
+    sets them."""
+    from collections import deque
+
+    from autobahn.twisted.websocket import WebSocketServerFactory
+
+    cls = ws_protocol.WebSocketFactory.protocol
+    protocol = cls.__new__(cls)
+    defaults = WebSocketServerFactory()
+    for name in cls.CONFIG_ATTRS:
+        if name not in vars(cls):
+            setattr(protocol, name, getattr(defaults, name))
+    protocol.factory = defaults
+    protocol.state = cls.STATE_OPEN
+    protocol._perMessageCompress = None
+    protocol.send_queue = deque()
+    protocol.trackedTimings = None
+    protocol.trafficStats = _Stats()
+    protocol.client_addr = ["127.0.0.1", 50000]
+    protocol.transport = wire = _Wire()
+    return protocol, wire
+
+
+def _autobahns_frame(payload: bytes) -> tuple[bytes, dict[str, int]]:
+    """What autobahn's sendMessage writes for a server's text message."""
+    protocol, wire = _open_protocol()
+    super(type(protocol), protocol).serverSend(payload.decode(), False)
+    return b"".join(wire.written), protocol.trafficStats.counts()
+
+
+# Every header form: 7-bit length, 16-bit (126) and 64-bit (127), at their edges.
+SIZES = [0, 1, 125, 126, 127, 0xFFFF, 0x10000]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_text_frame_is_byte_for_byte_autobahns(size: int):
+    expected, _ = _autobahns_frame(b"x" * size)
+    assert transport.text_frame(b"x" * size) == expected
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 0xFFFF, 0x10000])
+def test_server_send_writes_autobahns_bytes_and_counts_its_statistics(size: int, settings):
+    text = "가" * (size // 3) + "x" * (size % 3)  # three-byte characters, `size` bytes
+    protocol, wire = _open_protocol()
+    protocol.serverSend(text, False)
+    expected, counts = _autobahns_frame(text.encode())
+    assert wire.written == [expected]  # one write, autobahn's frame
+    assert protocol.trafficStats.counts() == counts
+
+
+def test_anything_autobahn_would_do_differently_takes_autobahns_path(settings):
+    # Frame logging on: autobahn's sendFrame runs (and logs); the bytes are the same.
+    protocol, wire = _open_protocol()
+    protocol.logFrames = True
+    calls = []
+    protocol.logTxFrame = lambda *args: calls.append(args)
+    protocol.serverSend("hello", False)
+    assert calls
+    assert b"".join(wire.written) == transport.text_frame(b"hello")
+
+    # Larger than the frame limit: autobahn refuses it, as before.
+    from autobahn.exception import PayloadExceededError
+
+    protocol, wire = _open_protocol()
+    with pytest.raises(PayloadExceededError):
+        protocol.serverSend("x" * (settings.SIGNALING["MAX_FRAME"] + 1), False)
+    assert wire.written == []
+
+    # A closing connection: autobahn's sendMessage refuses to send.
+    from autobahn.exception import Disconnected
+
+    protocol, wire = _open_protocol()
+    protocol.state = protocol.STATE_CLOSING
+    with pytest.raises(Disconnected):
+        protocol.serverSend("late", False)
+    assert wire.written == []
