@@ -19,6 +19,13 @@ daphne has no settings for.
   differ (the connection open, no compression, fragmentation, masking,
   frame logging or queued writes), ``serverSend`` writes the same bytes and
   counts the same traffic statistics itself; otherwise autobahn's path runs.
+- **One UTF-8 check and no event per received message.** daphne decodes
+  every text message itself; autobahn validates it as UTF-8 first, and then
+  fires a "message" event (a Deferred and its callbacks) that nothing
+  listens to. Here the decode is the check (a text frame that is not
+  UTF-8 is closed with the protocol's 4400, where autobahn would drop the
+  connection without a code), and the event is fired only if something
+  listens.
 - **Options on the class, not on every connection.** autobahn copies some
   forty options from the factory into every connection's ``__dict__``; they
   are the same for all, so they are set once on the class.
@@ -33,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import struct
+import time
 from typing import Any
 
 from django.conf import settings
@@ -62,6 +70,9 @@ RELIES_ON = {
         "self", "opcode", "payload", "fin", "rsv", "mask", "payload_len", "chopsize", "sync",
     ),
     "autobahn.websocket.protocol.WebSocketProtocol.sendData": ("self", "data", "sync", "chopsize"),
+    # What onMessage and onMessageEnd replace.
+    "daphne.ws_protocol.WebSocketProtocol.onMessage": ("self", "payload", "isBinary"),
+    "autobahn.websocket.protocol.WebSocketProtocol.onMessageEnd": ("self",),
 }  # fmt: skip
 WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.11.1"}
 
@@ -105,6 +116,7 @@ def _protocol_class(base: type) -> type:
     class MeetWebSocketProtocol(base, _Marker):
         maxMessagePayloadSize = max_frame  # noqa: N815  (autobahn's names)
         maxFramePayloadSize = max_frame  # noqa: N815
+        utf8validateIncoming = False  # noqa: N815  (onMessage's decode is the check)
         _options_copied = False
         stalled_bytes = 0
 
@@ -127,6 +139,35 @@ def _protocol_class(base: type) -> type:
             self.failedByMe = True
             if self.state == self.STATE_OPEN:
                 self.sendCloseFrame(int(CloseCode.TOO_LARGE), b"frame too large", False)
+
+        def onMessageEnd(self) -> None:  # noqa: N802
+            if self._listeners is not None or self.trackedTimings:
+                super().onMessageEnd()
+                return
+            # autobahn's, less the "message" event nothing listens to.
+            parts: list[bytes] = self.message_data  # type: ignore[has-type]
+            self.message_data = None
+            if not self.failedByMe:
+                self._onMessage(b"".join(parts), self.message_is_binary)
+
+        def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
+            if isBinary or self.muted:
+                super().onMessage(payload, isBinary)
+                return
+            try:
+                text = payload.decode()
+            except UnicodeDecodeError:
+                # A protocol violation like a binary frame: closed 4400 (its
+                # seat given up), where autobahn's own check would drop the
+                # TCP connection without a close code. Later frames are
+                # thrown away (failedByMe) until the client answers the close.
+                self.failedByMe = True
+                if self.state == self.STATE_OPEN:
+                    self.sendCloseFrame(int(CloseCode.PROTOCOL), b"text is not UTF-8", False)
+                return
+            # daphne's onMessage for text, without its debug log call.
+            self.last_ping = time.time()
+            self.application_queue.put_nowait({"type": "websocket.receive", "text": text})
 
         def serverSend(self, content: Any, binary: bool = False) -> None:  # noqa: N802
             if getattr(self.transport, "producerPaused", False):

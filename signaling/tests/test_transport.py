@@ -137,3 +137,62 @@ def test_anything_autobahn_would_do_differently_takes_autobahns_path(settings):
     with pytest.raises(Disconnected):
         protocol.serverSend("late", False)
     assert wire.written == []
+
+
+class _Queue:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def put_nowait(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
+
+
+def _receiving_protocol() -> tuple[Any, _Queue, list[int]]:
+    protocol, _ = _open_protocol()
+    protocol.muted = False
+    protocol.failedByMe = False
+    protocol.application_queue = queue = _Queue()
+    closes: list[int] = []
+    protocol.sendCloseFrame = lambda code, reason, is_reply: closes.append(code)
+    return protocol, queue, closes
+
+
+def test_a_text_message_reaches_the_application_decoded_once():
+    protocol, queue, closes = _receiving_protocol()
+    protocol.message_data = [b'{"type": "ping", "t": "', "가".encode(), b'"}']
+    protocol.message_is_binary = False
+    protocol.onMessageEnd()
+    assert queue.items == [{"type": "websocket.receive", "text": '{"type": "ping", "t": "가"}'}]
+    assert protocol.message_data is None
+    assert closes == []
+
+
+@pytest.mark.parametrize("broken", [b"\xc3\x28", b"ok \xff", "가".encode()[:2]])
+def test_a_text_message_that_is_not_utf8_is_closed_4400_and_never_reaches_the_application(
+    broken: bytes,
+):
+    assert ws_protocol.WebSocketFactory.protocol.utf8validateIncoming is False
+    protocol, queue, closes = _receiving_protocol()
+    for frame in (broken, b'{"type": "ping"}'):
+        protocol.message_data = [frame]
+        protocol.message_is_binary = False
+        protocol.onMessageEnd()
+    assert closes == [4400]
+    # What follows is thrown away until the client answers the close.
+    assert protocol.failedByMe
+    assert queue.items == []
+
+
+def test_binary_messages_and_listeners_keep_daphnes_and_autobahns_paths():
+    protocol, queue, _ = _receiving_protocol()
+    protocol.onMessage(b"\xff\x00", True)
+    assert queue.items == [{"type": "websocket.receive", "bytes": b"\xff\x00"}]
+
+    heard: list[bytes] = []
+    protocol._results = {}  # what a connection's construction sets up
+    protocol.on("message", lambda payload, is_binary: heard.append(payload))
+    protocol.message_data = [b"hi"]
+    protocol.message_is_binary = False
+    protocol.onMessageEnd()
+    assert heard == [b"hi"]
+    assert queue.items[-1] == {"type": "websocket.receive", "text": "hi"}

@@ -136,3 +136,29 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_carries_on(
     assert rss(server) - before < 8 * MIB
     await relays(sender, fast)
     await relays(fast, sender)
+
+
+async def test_a_text_frame_that_is_not_utf8_is_closed_4400_and_the_room_carries_on(
+    server: DaphneServer, meeting: Meeting, peers
+):
+    slug = meeting.room.slug
+    host = await peers(server, slug, meeting.host.session)
+    await host.join()
+    member = await peers(server, slug, meeting.members[0].session)
+    await member.join()
+    await host.expect("peer-joined")
+    sender = await peers(server, slug, meeting.members[1].session)
+    await sender.join()
+    await host.expect("peer-joined")
+    await member.expect("peer-joined")
+
+    # A text frame whose bytes are not UTF-8 (the client library would not
+    # send one from a str, so the frame is written below its API).
+    sender.ws.protocol.send_text(b'{"type": "chat", "text": "\xc3\x28"}')
+    sender.ws.send_data()
+    assert await sender.closes() == 4400
+    # Closed for what the client did: its seat is given up at once, not held.
+    await host.expect("peer-left", peer=sender.peer, reason="left")
+    await member.expect("peer-left", peer=sender.peer, reason="left")
+    await relays(host, member)
+    await relays(member, host)
