@@ -19,6 +19,14 @@ daphne has no settings for.
   differ (the connection open, no compression, fragmentation, masking,
   frame logging or queued writes), ``serverSend`` writes the same bytes and
   counts the same traffic statistics itself; otherwise autobahn's path runs.
+- **Written at once when nothing waits.** Twisted's ``write`` only buffers:
+  it registers the socket for writing with the event loop, and the loop's
+  next turn sends the bytes and unregisters it again: two ``epoll_ctl``
+  calls and a pass through Twisted's logging context for every frame. When
+  the connection's buffer is empty, a frame is sent on the socket directly
+  (what asyncio's own transports do); only what the kernel does not take
+  at once is handed to Twisted's buffer, so order, the producer pause that
+  the 4408 bound watches, and error handling stay Twisted's.
 - **One UTF-8 check and no event per received message.** daphne decodes
   every text message itself; autobahn validates it as UTF-8 first, and then
   fires a "message" event (a Deferred and its callbacks) that nothing
@@ -31,9 +39,10 @@ daphne has no settings for.
   are the same for all, so they are set once on the class.
 
 ``install`` runs when Django starts (``SignalingConfig.ready``), before daphne
-builds its factory. ``tests/multiprocess/test_frames.py`` holds all three
-against a real daphne, and ``signaling/tests/test_transport.py`` pins the
-daphne and autobahn methods this relies on.
+builds its factory. ``tests/multiprocess/test_limits.py`` holds the limits
+and the UTF-8 close against a real daphne; ``signaling/tests/test_transport.py``
+holds the frames byte for byte against autobahn's and pins the daphne and
+autobahn methods this relies on.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from twisted.internet.tcp import Server as TCPServer
 
 from .protocol import CloseCode
 
@@ -73,8 +83,11 @@ RELIES_ON = {
     # What onMessage and onMessageEnd replace.
     "daphne.ws_protocol.WebSocketProtocol.onMessage": ("self", "payload", "isBinary"),
     "autobahn.websocket.protocol.WebSocketProtocol.onMessageEnd": ("self",),
+    # What write_now reads of a TCP connection before it sends on its socket.
+    "twisted.internet.abstract.FileDescriptor.write": ("self", "data"),
+    "twisted.internet.abstract.FileDescriptor.doWrite": ("self",),
 }  # fmt: skip
-WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.11.1"}
+WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.11.1", "twisted": "26.10.0"}
 
 
 def install() -> None:
@@ -95,6 +108,31 @@ class _Marker:
 _SHORT = struct.Struct("!BB")
 _MEDIUM = struct.Struct("!BBH")
 _LONG = struct.Struct("!BBQ")
+
+
+def write_now(transport: Any, data: bytes) -> None:
+    """Write ``data`` to a Twisted TCP connection: straight onto its socket
+    when nothing is buffered before it (the connection open, plain TCP, not
+    closing), the rest, if any, through Twisted's buffer."""
+    if (
+        type(transport) is TCPServer
+        and transport.connected
+        and not transport.disconnecting
+        and not transport._writeDisconnected
+        and not transport.TLS
+        and not transport._tempDataLen
+        and transport.offset == len(transport.dataBuffer)
+    ):
+        try:
+            sent = transport.socket.send(data)
+        except OSError:
+            # Full (EAGAIN) or broken: Twisted's write meets the same and
+            # buffers, or loses the connection, as it always does.
+            sent = 0
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -205,7 +243,7 @@ def _protocol_class(base: type) -> type:
             if size > max_frame:
                 return False  # autobahn refuses it (PayloadExceededError)
             frame = text_frame(payload)
-            self.transport.write(frame)
+            write_now(self.transport, frame)
             stats = self.trafficStats
             stats.outgoingWebSocketMessages += 1
             stats.outgoingWebSocketFrames += 1

@@ -196,3 +196,109 @@ def test_binary_messages_and_listeners_keep_daphnes_and_autobahns_paths():
     protocol.onMessageEnd()
     assert heard == [b"hi"]
     assert queue.items[-1] == {"type": "websocket.receive", "text": "hi"}
+
+
+class _Reactor:
+    """The event loop's side of a Twisted connection: which sockets wait to
+    be written."""
+
+    def __init__(self) -> None:
+        self.writers: set[object] = set()
+
+    def addReader(self, reader: object) -> None:  # noqa: N802  (Twisted's names)
+        pass
+
+    def addWriter(self, writer: object) -> None:  # noqa: N802
+        self.writers.add(writer)
+
+    def removeWriter(self, writer: object) -> None:  # noqa: N802
+        self.writers.discard(writer)
+
+
+@pytest.fixture
+def connection():
+    """A real Twisted TCP server connection over a socket pair, and the
+    client's end of it."""
+    import socket
+
+    from twisted.internet import protocol, tcp
+
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.setblocking(False)
+    reactor = _Reactor()
+    server = tcp.Server(
+        ours,
+        protocol.Protocol(),  # type: ignore[arg-type]
+        ("127.0.0.1", 50000),
+        None,  # type: ignore[arg-type]
+        1,
+        reactor,  # type: ignore[arg-type]
+    )
+    yield server, theirs, reactor
+    ours.close()
+    theirs.close()
+
+
+def _drain(sock: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = sock.recv(1 << 20)
+        except BlockingIOError:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def test_a_frame_goes_straight_onto_an_idle_connections_socket(connection):
+    server, client, reactor = connection
+    transport.write_now(server, b"hello")
+    assert _drain(client) == b"hello"
+    assert reactor.writers == set()  # the loop was never asked to write
+
+
+def test_behind_buffered_bytes_a_frame_waits_its_turn(connection):
+    server, client, reactor = connection
+    server.write(b"first ")  # Twisted's buffer, written on the loop's next turn
+    transport.write_now(server, b"second")
+    assert _drain(client) == b""
+    assert reactor.writers == {server}
+    server.doWrite()
+    assert _drain(client) == b"first second"
+
+
+def test_what_the_kernel_does_not_take_is_buffered_in_order_and_counts_for_the_pause(
+    connection,
+):
+    server, client, reactor = connection
+    paused = []
+
+    class Producer:
+        def pauseProducing(self) -> None:  # noqa: N802
+            paused.append(True)
+
+        def resumeProducing(self) -> None:  # noqa: N802
+            pass
+
+        def stopProducing(self) -> None:  # noqa: N802
+            pass
+
+    server.registerProducer(Producer(), True)
+    frames = [bytes([index]) * 100_000 for index in range(40)]  # 4 MB: more than the socket holds
+    for frame in frames:
+        transport.write_now(server, frame)
+    assert server in reactor.writers
+    assert paused  # Twisted's buffer is over its size: the 4408 bound sees it
+    received = [_drain(client)]
+    while server in reactor.writers:
+        server.doWrite()
+        received.append(_drain(client))
+    assert b"".join(received) == b"".join(frames)
+
+
+def test_a_closing_connection_keeps_twisteds_path(connection):
+    server, client, reactor = connection
+    server.disconnecting = True
+    transport.write_now(server, b"late")
+    assert _drain(client) == b""
+    assert reactor.writers == {server}
