@@ -556,6 +556,10 @@ async def test_host_ends_the_meeting_for_everyone(world: World, open_socket: Ope
     host = await joined(open_socket, world.host, world.slug)
     alex = await joined(open_socket, world.alex, world.slug)
     waiting = await open_socket(world.sam, world.slug)
+    # Connected, not joined: its pong says the server admitted it (and put it
+    # in the room's group) before the meeting ends.
+    await waiting.send({"type": "ping"})
+    await waiting.expect("pong")
     await host.expect("peer-joined")
     await host.send({"type": "end"})
     assert await host.closed() == 4410
