@@ -63,6 +63,21 @@ async def relays(a: WsPeer, b: WsPeer, count: int = 5) -> None:
         assert frame["sdp"].endswith(f"a=n:{index}\r\n")
 
 
+async def three_in_the_room(server: DaphneServer, meeting: Meeting, peers) -> list[WsPeer]:
+    """The host and two members joined, every `peer-joined` read."""
+    slug = meeting.room.slug
+    first = await peers(server, slug, meeting.host.session)
+    await first.join()
+    second = await peers(server, slug, meeting.members[0].session)
+    await second.join()
+    await first.expect("peer-joined")
+    third = await peers(server, slug, meeting.members[1].session)
+    await third.join()
+    await first.expect("peer-joined")
+    await second.expect("peer-joined")
+    return [first, second, third]
+
+
 @pytest.mark.parametrize("size", [64 * KIB + 1, MIB + 1, 8 * MIB])
 async def test_an_oversized_frame_is_closed_4413_without_buffering_it(
     server: DaphneServer, meeting: Meeting, peers, size: int
@@ -95,16 +110,7 @@ async def test_an_oversized_frame_is_closed_4413_without_buffering_it(
 async def test_a_reader_that_stops_reading_is_closed_and_the_room_carries_on(
     server: DaphneServer, meeting: Meeting, peers
 ):
-    slug = meeting.room.slug
-    sender = await peers(server, slug, meeting.host.session)
-    await sender.join()
-    reader = await peers(server, slug, meeting.members[0].session)
-    await reader.join()
-    await sender.expect("peer-joined")
-    fast = await peers(server, slug, meeting.members[1].session)
-    await fast.join()
-    await sender.expect("peer-joined")
-    await reader.expect("peer-joined")
+    sender, reader, fast = await three_in_the_room(server, meeting, peers)
     before = rss(server)
 
     # The reader's client takes nothing more off the socket (it keeps pinging,
@@ -141,16 +147,7 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_carries_on(
 async def test_a_text_frame_that_is_not_utf8_is_closed_4400_and_the_room_carries_on(
     server: DaphneServer, meeting: Meeting, peers
 ):
-    slug = meeting.room.slug
-    host = await peers(server, slug, meeting.host.session)
-    await host.join()
-    member = await peers(server, slug, meeting.members[0].session)
-    await member.join()
-    await host.expect("peer-joined")
-    sender = await peers(server, slug, meeting.members[1].session)
-    await sender.join()
-    await host.expect("peer-joined")
-    await member.expect("peer-joined")
+    host, member, sender = await three_in_the_room(server, meeting, peers)
 
     # A text frame whose bytes are not UTF-8 (the client library would not
     # send one from a str, so the frame is written below its API).
