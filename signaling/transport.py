@@ -5,7 +5,9 @@ daphne has no settings for.
   frame size limit too, and a larger frame is refused with the protocol's
   close code 4413 (autobahn's own is 1009, at daphne's default of 1 MiB), as
   soon as its header arrives: the frame is never buffered, so an 8 MiB frame
-  costs the server nothing.
+  costs the server nothing, and the consumer is told the 4413 at once, so
+  the seat is given up even when the client, still sending, never answers
+  the close.
 - **A bound on what waits for a client that does not read.** daphne never
   makes the application wait for a slow socket: Twisted buffers whatever is
   written. Once Twisted reports the socket's buffer full (its producer
@@ -174,9 +176,22 @@ def _protocol_class(base: type) -> type:
             # autobahn would drop the TCP connection (failByDrop) with 1009;
             # the protocol closes with 4413, and the rest of the frame is read
             # and thrown away (failedByMe) until the client answers the close.
+            self.close_refusing(CloseCode.TOO_LARGE, b"frame too large")
+
+        def close_refusing(self, code: CloseCode, reason: bytes) -> None:
+            """Send the close ``code`` and throw away what the client sends
+            until it answers (failedByMe). The consumer is told the code at
+            once: a client busy sending the rest of an 8 MiB frame may answer
+            only after autobahn's close-handshake timeout, which drops the
+            connection (1006, a lost socket whose seat would be held for
+            resuming); the seat is given up whatever the handshake does.
+            daphne's own disconnect, when the connection ends, comes after
+            the consumer has stopped and is ignored, as for 4408."""
             self.failedByMe = True
             if self.state == self.STATE_OPEN:
-                self.sendCloseFrame(int(CloseCode.TOO_LARGE), b"frame too large", False)
+                told = {"type": "websocket.disconnect", "code": int(code)}
+                self.application_queue.put_nowait(told)
+                self.sendCloseFrame(int(code), reason, False)
 
         def onMessageEnd(self) -> None:  # noqa: N802
             if self._listeners is not None or self.trackedTimings:
@@ -199,9 +214,7 @@ def _protocol_class(base: type) -> type:
                 # seat given up), where autobahn's own check would drop the
                 # TCP connection without a close code. Later frames are
                 # thrown away (failedByMe) until the client answers the close.
-                self.failedByMe = True
-                if self.state == self.STATE_OPEN:
-                    self.sendCloseFrame(int(CloseCode.PROTOCOL), b"text is not UTF-8", False)
+                self.close_refusing(CloseCode.PROTOCOL, b"text is not UTF-8")
                 return
             # daphne's onMessage for text, without its debug log call.
             self.last_ping = time.time()

@@ -157,7 +157,7 @@ def test_a_text_message_reaches_the_application_decoded_once():
 
 
 @pytest.mark.parametrize("broken", [b"\xc3\x28", b"ok \xff", "가".encode()[:2]])
-def test_a_text_message_that_is_not_utf8_is_closed_4400_and_never_reaches_the_application(
+def test_a_text_message_that_is_not_utf8_is_closed_4400_and_only_the_close_reaches_the_application(
     broken: bytes,
 ):
     assert ws_protocol.WebSocketFactory.protocol.utf8validateIncoming is False
@@ -167,9 +167,10 @@ def test_a_text_message_that_is_not_utf8_is_closed_4400_and_never_reaches_the_ap
         protocol.message_is_binary = False
         protocol.onMessageEnd()
     assert closes == [4400]
-    # What follows is thrown away until the client answers the close.
+    # What follows is thrown away until the client answers the close; the
+    # application is told the code at once, whatever the handshake does.
     assert protocol.failedByMe
-    assert queue.items == []
+    assert queue.items == [{"type": "websocket.disconnect", "code": 4400}]
 
 
 def test_binary_messages_and_listeners_keep_daphnes_and_autobahns_paths():

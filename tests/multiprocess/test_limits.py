@@ -78,6 +78,24 @@ async def three_in_the_room(server: DaphneServer, meeting: Meeting, peers) -> li
     return [first, second, third]
 
 
+async def test_a_client_still_sending_its_oversized_frame_loses_its_seat_at_once(
+    server: DaphneServer, meeting: Meeting, peers
+):
+    """A client busy sending the rest of a huge frame cannot answer the
+    close; autobahn then drops the connection without a code (a lost socket,
+    whose seat would be held for resuming). The seat goes with the 4413."""
+    host, member, sender = await three_in_the_room(server, meeting, peers)
+
+    # The header of a masked 8 MiB text frame and a little of its payload;
+    # the rest never comes, so the client's own answer to the close (sent
+    # after these bytes) is read by the server as more of the same payload.
+    header = bytes([0x81, 0x80 | 127]) + (8 * MIB).to_bytes(8, "big") + b"mask"
+    sender.ws.transport.write(header + b"x" * KIB)
+    await host.expect("peer-left", peer=sender.peer, reason="left")
+    await member.expect("peer-left", peer=sender.peer, reason="left")
+    await relays(host, member)
+
+
 @pytest.mark.parametrize("size", [64 * KIB + 1, MIB + 1, 8 * MIB])
 async def test_an_oversized_frame_is_closed_4413_without_buffering_it(
     server: DaphneServer, meeting: Meeting, peers, size: int
