@@ -478,14 +478,22 @@ async def phase_idle(run: Run, target: Target, args: argparse.Namespace, rep: in
     await asyncio.sleep(1.0)
     before = sum(rss_bytes(pid) for pid in target.server_pids)
     redis_before = sum(rss_bytes(pid) for pid in target.redis_pids)
+    # ``--profile-phases join`` profiles the idle phase's connects and joins.
+    profiler = start_profiler(target, args, rep, "join") if profiling(args, "join") else None
+    if profiler is not None:
+        await asyncio.sleep(1)  # attached before the first connect
     joining = CpuMeter(target.server_pids).start()
     await open_and_join(rooms)
     join_cores = joining.stop()
+    profiler_stop(profiler)
     join_wall = time.monotonic() - joining.t0
+    # The profile, if asked for, covers the quiet window only (not the joins).
+    profiler = start_profiler(target, args, rep, "idle") if profiling(args, "idle") else None
     cpu = CpuMeter(target.server_pids).start()
     redis_cpu = CpuMeter(target.redis_pids).start()
     await asyncio.sleep(args.idle_seconds)
     server_cpu, r_cpu = cpu.stop(), redis_cpu.stop()
+    profiler_stop(profiler)
     after = sum(rss_bytes(pid) for pid in target.server_pids)
     redis_after = sum(rss_bytes(pid) for pid in target.redis_pids)
     open_now = sum(1 for c in clients if c.close_code is None)
@@ -710,11 +718,11 @@ async def phase_traffic(
     phase = run.phase
     meters: dict[str, CpuMeter] = {}
 
-    profiling = args.profile and phase.name in args.profile_phases
+    profiled = profiling(args, phase.name)
     profiler: list = []
 
     def measure_start() -> None:
-        if profiling:
+        if profiled:
             profiler.append(start_profiler(target, args, rep, phase.name))
         meters["server"] = CpuMeter(target.server_pids).start()
         meters["redis"] = CpuMeter(target.redis_pids).start()
@@ -931,6 +939,10 @@ async def phase_unicast(run: Run, target: Target, args: argparse.Namespace, rep:
 PROFILE_FORMATS = {"svg": "flamegraph", "json": "speedscope", "txt": "raw"}
 
 
+def profiling(args: argparse.Namespace, phase: str) -> bool:
+    return bool(args.profile) and phase in args.profile_phases
+
+
 def start_profiler(target: Target, args: argparse.Namespace, rep: int, phase: str):
     """py-spy sampling the first server process (daphne, or a bare relay) for
     one phase; the profiler itself runs on the client's CPU."""
@@ -987,14 +999,10 @@ async def run_target(target: Target, args: argparse.Namespace, rep: int) -> dict
             run.phase = Phase(name)
             print(f"  {target.name} rep {rep}: {name}", file=sys.stderr, flush=True)
             profiler = None
-            if (
-                args.profile
-                and name in args.profile_phases
-                and name in {"idle", "storm", "unicast"}
-            ):
+            if profiling(args, name) and name in {"storm", "unicast"}:
                 profiler = start_profiler(target, args, rep, name)
                 await asyncio.sleep(1)  # attached before the phase starts
-            # (fixed and saturate start their profiler when measuring starts)
+            # (idle, fixed and saturate start their profiler when measuring starts)
             if name == "idle":
                 result[name] = await phase_idle(run, target, args, rep)
             elif name == "storm":
@@ -1227,7 +1235,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="py-spy the first server process during --profile-phases: flame graph (svg), "
         "speedscope (json) or collapsed stacks (txt), into bench/results/",
     )
-    p.add_argument("--profile-phases", default="saturate,storm")
+    p.add_argument(
+        "--profile-phases",
+        default="saturate,storm",
+        help="phases to profile; 'join' is the idle phase's connects and joins, "
+        "'idle' its quiet window",
+    )
     p.add_argument(
         "--loop",
         choices=["uvloop", "asyncio"],

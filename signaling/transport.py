@@ -28,7 +28,9 @@ daphne has no settings for.
   the connection's buffer is empty, a frame is sent on the socket directly
   (what asyncio's own transports do); only what the kernel does not take
   at once is handed to Twisted's buffer, so order, the producer pause that
-  the 4408 bound watches, and error handling stay Twisted's.
+  the 4408 bound watches, and error handling stay Twisted's. The same holds
+  for what autobahn writes itself (``sendData``: the handshake's reply,
+  control frames), without its eagerly formatted debug log call.
 - **One UTF-8 check and no event per received message.** daphne decodes
   every text message itself; autobahn validates it as UTF-8 first, and then
   fires a "message" event (a Deferred and its callbacks) that nothing
@@ -38,7 +40,9 @@ daphne has no settings for.
   listens.
 - **Options on the class, not on every connection.** autobahn copies some
   forty options from the factory into every connection's ``__dict__``; they
-  are the same for all, so they are set once on the class.
+  are the same for all, so they are set once on the class, and autobahn's
+  per-connection loop over them (which then copies nothing, but builds and
+  pretty-prints the list of all forty for a debug log call) is skipped.
 
 ``install`` runs when Django starts (``SignalingConfig.ready``), before daphne
 builds its factory. ``tests/multiprocess/test_limits.py`` holds the limits
@@ -74,6 +78,7 @@ RELIES_ON = {
         "self", "code", "reasonUtf8", "isReply",
     ),
     "autobahn.websocket.protocol.WebSocketServerProtocol._connectionMade": ("self",),
+    "autobahn.websocket.protocol.WebSocketProtocol._connectionMade": ("self",),
     # What text_frame reproduces and send_text skips (and the state it checks).
     "autobahn.websocket.protocol.WebSocketProtocol.sendMessage": (
         "self", "payload", "isBinary", "fragmentSize", "sync", "doNotCompress",
@@ -152,6 +157,7 @@ def text_frame(payload: bytes) -> bytes:
 def _protocol_class(base: type) -> type:
     max_frame = int(settings.SIGNALING["MAX_FRAME"])
     max_queue = int(settings.SIGNALING["MAX_QUEUE"])
+    option_names: tuple[str, ...] = base.CONFIG_ATTRS  # type: ignore[attr-defined]
 
     class MeetWebSocketProtocol(base, _Marker):
         maxMessagePayloadSize = max_frame  # noqa: N815  (autobahn's names)
@@ -165,12 +171,31 @@ def _protocol_class(base: type) -> type:
             if not cls._options_copied:
                 # What autobahn's own _connectionMade copies (what is not set yet).
                 # Callables (perMessageCompressionAccept) stay plain functions.
-                for name in self.CONFIG_ATTRS:
+                for name in option_names:
                     if not hasattr(cls, name):
                         value = getattr(self.factory, name)
                         setattr(cls, name, staticmethod(value) if callable(value) else value)
+                # With every option on the class, autobahn's loop over them
+                # would copy nothing; it would only build, and pformat for a
+                # debug log call, a list of all forty on every connection.
+                cls.CONFIG_ATTRS = ()
                 cls._options_copied = True
             super()._connectionMade()
+
+        def sendData(  # noqa: N802
+            self, data: bytes, sync: bool = False, chopsize: int | None = None
+        ) -> None:
+            """autobahn's (the handshake's reply, control frames, the frames
+            send_text leaves to autobahn) written through write_now, without
+            its eagerly formatted debug log call."""
+            if sync or chopsize or self.send_queue or self.logOctets:
+                super().sendData(data, sync, chopsize)
+                return
+            write_now(self.transport, data)
+            if self.state == self.STATE_OPEN:
+                self.trafficStats.outgoingOctetsWireLevel += len(data)
+            elif self.state in (self.STATE_CONNECTING, self.STATE_PROXY_CONNECTING):
+                self.trafficStats.preopenOutgoingOctetsWireLevel += len(data)
 
         def _max_message_size_exceeded(self, msg_size: int, max_msg_size: int, reason: str) -> None:
             # autobahn would drop the TCP connection (failByDrop) with 1009;

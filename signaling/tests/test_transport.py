@@ -3,6 +3,7 @@ the ones it was written for (it overrides them; daphne has no settings)."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from importlib.metadata import version
@@ -59,7 +60,7 @@ def _open_protocol() -> tuple[Any, _Wire]:
     cls = ws_protocol.WebSocketFactory.protocol
     protocol = cls.__new__(cls)
     defaults = WebSocketServerFactory()
-    for name in cls.CONFIG_ATTRS:
+    for name in ws_protocol.WebSocketProtocol.CONFIG_ATTRS:
         if name not in vars(cls):
             setattr(protocol, name, getattr(defaults, name))
     protocol.factory = defaults
@@ -76,8 +77,41 @@ def _open_protocol() -> tuple[Any, _Wire]:
 def _autobahns_frame(payload: bytes) -> tuple[bytes, dict[str, int]]:
     """What autobahn's sendMessage writes for a server's text message."""
     protocol, wire = _open_protocol()
+    _use_autobahns_send_data(protocol)
     super(type(protocol), protocol).serverSend(payload.decode(), False)
     return b"".join(wire.written), vars(protocol.trafficStats)
+
+
+def _use_autobahns_send_data(protocol: Any) -> None:
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    protocol.sendData = functools.partial(WebSocketProtocol.sendData, protocol)
+
+
+@pytest.mark.parametrize("state", ["STATE_CONNECTING", "STATE_OPEN", "STATE_CLOSING"])
+def test_autobahns_own_writes_are_its_bytes_and_statistics(state: str):
+    """The handshake's reply, control frames: what sendData writes and counts."""
+    ours, our_wire = _open_protocol()
+    theirs, their_wire = _open_protocol()
+    _use_autobahns_send_data(theirs)
+    for protocol in (ours, theirs):
+        protocol.state = getattr(protocol, state)
+        protocol.sendData(b"HTTP/1.1 101 Switching Protocols\r\n\r\n")
+        protocol.sendData(b"\x89\x00")
+    assert our_wire.written == their_wire.written
+    assert vars(ours.trafficStats) == vars(theirs.trafficStats)
+
+
+def test_queued_or_chopped_writes_keep_autobahns_path():
+    protocol, wire = _open_protocol()
+    triggered = []
+    protocol._trigger = lambda: triggered.append(True)
+    protocol.sendData(b"sync", sync=True)
+    protocol.sendData(b"after")  # behind a queued write: queued too, in order
+    protocol.sendData(b"chopped", chopsize=2)
+    assert wire.written == []
+    assert [data for data, _ in protocol.send_queue][:2] == [b"sync", b"after"]
+    assert triggered
 
 
 # Every header form: 7-bit length, 16-bit (126) and 64-bit (127), at their edges.
