@@ -102,8 +102,31 @@ def test_autobahns_own_writes_are_its_bytes_and_statistics(state: str):
     assert vars(ours.trafficStats) == vars(theirs.trafficStats)
 
 
+def test_once_open_only_what_later_needs_is_kept_of_the_handshake():
+    from types import SimpleNamespace
+
+    protocol, _ = _open_protocol()
+    logged = []
+    protocol.server = SimpleNamespace(log_action=lambda *args: logged.append(args))
+    protocol.request = SimpleNamespace(path="/ws/rooms/abc/", headers={"host": "x"})
+    for name in transport.HANDSHAKE_ONLY:
+        setattr(protocol, name, b"handshake")
+    upgrade = SimpleNamespace(requestHeaders={b"cookie": [b"sessionid=secret"]})
+    channel = SimpleNamespace(requests=[upgrade])
+    protocol.transport.producer = SimpleNamespace(_channel=channel)
+
+    protocol.onOpen()
+
+    assert logged[0][2]["path"] == "/ws/rooms/abc/"  # daphne's log, as before
+    assert not any(name in vars(protocol) for name in transport.HANDSHAKE_ONLY)
+    assert protocol.request.path == "/ws/rooms/abc/"
+    assert not hasattr(protocol.request, "headers")
+    assert channel.requests == []  # Twisted's request that carried the upgrade
+
+
 def test_queued_or_chopped_writes_keep_autobahns_path():
     protocol, wire = _open_protocol()
+    protocol.send_queue = ()  # as after _connectionMade: no deque until one is needed
     triggered = []
     protocol._trigger = lambda: triggered.append(True)
     protocol.sendData(b"sync", sync=True)

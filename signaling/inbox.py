@@ -1,0 +1,76 @@
+"""daphne's input for an application (what it puts, what the application
+reads with ``receive``), lighter than the ``asyncio.Queue`` daphne makes for
+every connection: that is four deques (760 bytes each, even empty) and an
+Event, for a queue that is nearly always empty. ``transport.install`` makes
+daphne's ``Server.create_application`` this module's."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+
+def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Inbox | None:
+    """daphne's ``Server.create_application`` (installed as that method), with
+    an ``Inbox`` for the application's input instead of an ``asyncio.Queue``."""
+    assert "application_instance" not in self.connections[protocol]  # noqa: S101  (daphne's)
+    inbox = Inbox()
+    scope.setdefault("asgi", {"version": "3.0"})
+    instance = self.application(
+        scope=scope, receive=inbox.get, send=functools.partial(self.handle_reply, protocol)
+    )
+    if protocol not in self.connections:
+        return None
+    self.connections[protocol]["application_instance"] = asyncio.ensure_future(instance)
+    return inbox
+
+
+class Inbox:
+    """First in, first out: ``put_nowait`` (daphne's protocol), ``get`` (the
+    application's ``receive``) and ``qsize``, as an unbounded
+    ``asyncio.Queue`` has them. One reader waits in a slot; should more wait
+    at once, a put wakes them all and one of them takes the item."""
+
+    __slots__ = ("items", "others", "waiter")
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.waiter: asyncio.Future[None] | None = None
+        self.others: list[asyncio.Future[None]] | None = None
+
+    def put_nowait(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
+        if self.waiter is not None:
+            _wake(self.waiter)
+            self.waiter = None
+        if self.others is not None:
+            for waiter in self.others:
+                _wake(waiter)
+            self.others = None
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+    async def get(self) -> dict[str, Any]:
+        while not self.items:
+            waiter = asyncio.get_running_loop().create_future()
+            if self.waiter is None:
+                self.waiter = waiter
+            elif self.others is None:
+                self.others = [waiter]
+            else:
+                self.others.append(waiter)
+            try:
+                await waiter
+            finally:
+                if self.waiter is waiter:
+                    self.waiter = None
+                elif self.others is not None and waiter in self.others:
+                    self.others.remove(waiter)
+        return self.items.pop(0)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

@@ -1,0 +1,47 @@
+"""signaling.inbox: what daphne's protocol puts reaches the application in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from signaling.inbox import Inbox
+
+
+async def test_items_come_out_in_the_order_they_were_put():
+    inbox = Inbox()
+    for n in range(3):
+        inbox.put_nowait({"n": n})
+    assert inbox.qsize() == 3
+    assert [(await inbox.get())["n"] for _ in range(3)] == [0, 1, 2]
+    assert inbox.qsize() == 0
+
+
+async def test_a_waiting_reader_is_woken_by_a_put():
+    inbox = Inbox()
+    reader = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    assert not reader.done()
+    inbox.put_nowait({"type": "websocket.connect"})
+    assert await reader == {"type": "websocket.connect"}
+
+
+async def test_several_waiting_readers_each_get_one_item():
+    inbox = Inbox()
+    readers = [asyncio.ensure_future(inbox.get()) for _ in range(3)]
+    await asyncio.sleep(0)
+    for n in range(3):
+        inbox.put_nowait({"n": n})
+    assert sorted(item["n"] for item in await asyncio.gather(*readers)) == [0, 1, 2]
+
+
+async def test_a_cancelled_reader_loses_nothing():
+    inbox = Inbox()
+    cancelled = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    inbox.put_nowait({"n": 1})
+    assert await asyncio.wait_for(inbox.get(), 1) == {"n": 1}
