@@ -20,6 +20,14 @@ lives in the process:
   Per-sender order therefore holds for everything, direct and group messages
   alike, which the protocol needs (a newcomer's ``peer.joined`` before its
   offer).
+- **Heartbeats answered as they arrive.** Under daphne the
+  socket's input is a ``signaling.inbox.Inbox``, and a message that arrives
+  while this connection is idle (no handler running, nothing queued before
+  it) is offered to ``receive_now`` in the transport's read callback; the
+  call consumer answers a ``ping`` there and then, without waking its task
+  (the heartbeats are most of what an idle call costs). Anything else, or
+  anything arriving while the connection is busy, takes the usual path, so
+  order holds.
 - **Sends never wait for another socket.** ``transmit`` starts the server's
   ``send`` and, when the server makes it wait (the client is not reading and
   the socket's buffer is full), keeps later frames in the connection's
@@ -47,6 +55,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from .dispatch import dispatch_from
+from .inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +132,7 @@ class Connection(AsyncWebsocketConsumer):
         "receivers",
         "scope",
         "sending",
+        "source",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -140,12 +150,18 @@ class Connection(AsyncWebsocketConsumer):
         # The layer's local receivers (channel name -> deliver), when it has them.
         self.receivers: dict[str, Callable[[dict[str, Any]], None]] | None = None
         self.max_queue = 1 << 20
+        # daphne's input for us (signaling.inbox), while it offers us messages.
+        self.source: Inbox | None = None
 
     # --- Channels' entry points -----------------------------------------------------
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.scope = scope
         self.base_send = send
+        source = getattr(receive, "__self__", None)
+        if isinstance(source, Inbox):
+            self.source = source
+            source.shortcut = self.receive_now
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         layer = self.channel_layer
         try:
@@ -175,6 +191,9 @@ class Connection(AsyncWebsocketConsumer):
         started outlives it."""
         self.overflowed = True  # deliver nothing more
         self.inbox = None
+        if self.source is not None:
+            self.source.shortcut = None
+            self.source = None
         started = [
             task
             for task in (self.drainer, self.sending)
@@ -215,6 +234,20 @@ class Connection(AsyncWebsocketConsumer):
             except Exception:
                 logger.exception("signaling: handling %r failed", action)
             await self._drain()
+
+    def receive_now(self, message: dict[str, Any]) -> bool:
+        """A message from the browser, offered as it arrives when nothing is
+        queued before it (signaling.inbox): True if it was handled at once,
+        in the transport's read callback; False sends it the usual way
+        (dispatch, in this connection's task). Handling at once is only
+        right when nothing runs or waits here (``idle``), so that messages
+        stay in order."""
+        return False
+
+    @property
+    def idle(self) -> bool:
+        """No handler running and nothing delivered waiting its turn."""
+        return not self.lock.locked() and not self.inbox
 
     def handler_for(self, kind: str) -> Callable[[dict[str, Any]], Any] | None:
         name = kind.replace(".", "_")

@@ -20,7 +20,9 @@ vanish:
   reaches a peer before that newcomer's offer (the browser relies on it and
   drops frames from peers it was not told about). A relay is one validation,
   one dict lookup and a frame serialized once: handed straight to the addressee
-  when it lives in this process, else one channel-layer send.
+  when it lives in this process, else one channel-layer send. Under daphne a
+  relay to a peer in this process, and a ``ping``, is handled as it arrives
+  when the connection is idle (``receive_now``), without waking its task.
 - **One thing at a time per connection.** Handlers that wait (join, leave,
   the periodic tick and re-check of the process's sweep) run under the
   connection's lock, and whatever arrives meanwhile waits its turn
@@ -115,6 +117,7 @@ class CallConsumer(Connection):
         "missing",
         "next_recheck",
         "opened",
+        "parsed",
         "peer_id",
         "peers",
         "presence",
@@ -134,6 +137,8 @@ class CallConsumer(Connection):
         self.closing = False
         self.joined = False
         self.peer_id = ""
+        # A message receive_now parsed and left to the usual path: (its text, the parse).
+        self.parsed: tuple[str, ClientMessage] | None = None
         # Our own seat as we took it (and our media state since): what
         # signaling.recovery puts back should Redis lose it.
         self.entry: Entry | None = None
@@ -348,7 +353,12 @@ class CallConsumer(Connection):
             return
         allowed = self.bucket.take(now)
         try:
-            message = parse_client_message(text_data, self.limits)
+            parsed = self.parsed
+            if parsed is not None and parsed[0] is text_data:
+                self.parsed = None
+                message = parsed[1]
+            else:
+                message = parse_client_message(text_data, self.limits)
         except ProtocolError as exc:
             if allowed:
                 await self.reject(exc)
@@ -363,6 +373,40 @@ class CallConsumer(Connection):
         except Exception:
             logger.exception("signaling: %s failed peer=%s", message.type, self.peer_id or "-")
             await self.send_error(ErrorCode.SERVER_ERROR, "The server failed.", message.ref)
+
+    def receive_now(self, message: dict[str, Any]) -> bool:
+        """The fast path (signaling.connection): a ``ping`` answered as it
+        arrives, exactly as ``receive`` and ``handle`` would (the same rate
+        limit, the same frame), without waking this connection's task: on
+        an idle call it is nearly the only message there is. Anything else
+        is left to ``receive``, with its parse kept so it is not parsed
+        twice. (Relays to a peer in this process were tried here too: a 1 KB
+        candidate cost less, the mixed traffic at saturation more, for
+        reasons not found; docs/benchmarks.md, "Sixth run".)"""
+        text = message.get("text")
+        if text is None or self.closing or not self.idle or message["type"] != "websocket.receive":
+            return False
+        if not hasattr(self, "bucket") or frame_too_large(text, self.limits):
+            return False  # not admitted yet; or closed on the usual path
+        try:
+            parsed = parse_client_message(text, self.limits)
+        except ProtocolError:
+            return False
+        now = time.monotonic()
+        if parsed.type != "ping" or not self.bucket.take(now):
+            self.parsed = (text, parsed)  # receive() takes it from here
+            return False
+        self.last_seen = now
+        self.transmit(PONG)
+        return True
+
+    def signal_event(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """An offer, answer or candidate for its addressee, stamped with our peer id."""
+        return {
+            "type": "peer.signal",
+            "from": self.peer_id,
+            "text": relay_frame(kind, self.peer_id, fields),
+        }
 
     async def handle(self, message: ClientMessage) -> None:
         kind, fields, ref = message
@@ -403,11 +447,7 @@ class CallConsumer(Connection):
                 ErrorCode.UNKNOWN_PEER, f"No peer {fields['to']} in this room.", ref
             )
             return
-        event = {
-            "type": "peer.signal",
-            "from": self.peer_id,
-            "text": relay_frame(kind, self.peer_id, fields),
-        }
+        event = self.signal_event(kind, fields)
         local = self.receivers.get(target.channel) if self.receivers is not None else None
         if local is not None:
             local(event)  # the addressee is in this process: no channel-layer hop

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+from collections.abc import Callable
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Inbox | None:
@@ -30,16 +34,38 @@ class Inbox:
     """First in, first out: ``put_nowait`` (daphne's protocol), ``get`` (the
     application's ``receive``) and ``qsize``, as an unbounded
     ``asyncio.Queue`` has them. One reader waits in a slot; should more wait
-    at once, a put wakes them all and one of them takes the item."""
+    at once, a put wakes them all and one of them takes the item.
 
-    __slots__ = ("items", "others", "waiter")
+    ``shortcut``, when the application sets one, is offered each item that
+    arrives while nothing waits before it: if it handles the item at once
+    (returns True), the item is not queued and the application's task is not
+    woken for it (signaling.connection, ``receive_now``)."""
+
+    __slots__ = ("head", "items", "loop", "others", "shortcut", "waiter")
 
     def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
+        # Made in the loop it serves (asyncio.get_running_loop() costs a
+        # getpid system call in every get).
+        self.loop = asyncio.get_running_loop()
+        # Queued items are items[head:]: taking one is O(1), and the list is
+        # emptied (its storage freed) whenever the last one is taken.
+        self.items: list[Any] = []
+        self.head = 0
         self.waiter: asyncio.Future[None] | None = None
         self.others: list[asyncio.Future[None]] | None = None
+        self.shortcut: Callable[[dict[str, Any]], bool] | None = None
 
     def put_nowait(self, item: dict[str, Any]) -> None:
+        shortcut = self.shortcut
+        if shortcut is not None and not self.items:  # nothing queued before it
+            try:
+                if shortcut(item):
+                    return
+            except Exception:
+                # As for a handler that fails on the usual path: logged, and
+                # the connection lives on (the item is not handled twice).
+                logger.exception("signaling: handling %s at once failed", item.get("type"))
+                return
         self.items.append(item)
         if self.waiter is not None:
             _wake(self.waiter)
@@ -50,11 +76,11 @@ class Inbox:
             self.others = None
 
     def qsize(self) -> int:
-        return len(self.items)
+        return len(self.items) - self.head
 
     async def get(self) -> dict[str, Any]:
         while not self.items:
-            waiter = asyncio.get_running_loop().create_future()
+            waiter = self.loop.create_future()
             if self.waiter is None:
                 self.waiter = waiter
             elif self.others is None:
@@ -68,7 +94,15 @@ class Inbox:
                     self.waiter = None
                 elif self.others is not None and waiter in self.others:
                     self.others.remove(waiter)
-        return self.items.pop(0)
+        items = self.items
+        item = items[self.head]
+        self.head += 1
+        if self.head == len(items):
+            items.clear()
+            self.head = 0
+        else:
+            items[self.head - 1] = None
+        return item  # type: ignore[no-any-return]
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

@@ -18,6 +18,19 @@ async def test_items_come_out_in_the_order_they_were_put():
     assert inbox.qsize() == 0
 
 
+async def test_puts_and_gets_interleaved_keep_the_order():
+    inbox = Inbox()
+    taken = []
+    for n in range(100):
+        inbox.put_nowait({"n": n})
+        if n % 3 == 2:
+            taken.append((await inbox.get())["n"])
+    while inbox.qsize():
+        taken.append((await inbox.get())["n"])
+    assert taken == list(range(100))
+    assert inbox.items == []  # emptied once the last is taken
+
+
 async def test_a_waiting_reader_is_woken_by_a_put():
     inbox = Inbox()
     reader = asyncio.ensure_future(inbox.get())
@@ -34,6 +47,27 @@ async def test_several_waiting_readers_each_get_one_item():
     for n in range(3):
         inbox.put_nowait({"n": n})
     assert sorted(item["n"] for item in await asyncio.gather(*readers)) == [0, 1, 2]
+
+
+async def test_a_shortcut_takes_what_it_handles_and_only_when_nothing_waits():
+    inbox = Inbox()
+    handled = []
+
+    def shortcut(item):
+        if item.get("fast"):
+            handled.append(item["n"])
+            return True
+        return False
+
+    inbox.shortcut = shortcut
+    inbox.put_nowait({"n": 1, "fast": True})  # handled at once
+    inbox.put_nowait({"n": 2})  # declined: queued
+    inbox.put_nowait({"n": 3, "fast": True})  # behind 2: queued, not offered
+    assert handled == [1]
+    assert [(await inbox.get())["n"] for _ in range(2)] == [2, 3]
+    inbox.put_nowait({"n": 4, "fast": True})  # nothing waits again: handled
+    assert handled == [1, 4]
+    assert inbox.qsize() == 0
 
 
 async def test_a_cancelled_reader_loses_nothing():

@@ -208,6 +208,10 @@ class WsPeer:
         self._pinger = asyncio.create_task(self._ping(float(self.welcome["heartbeat"])))
         return self.welcome
 
+    def stop_pinging(self) -> None:
+        if self._pinger is not None:
+            self._pinger.cancel()
+
     async def _ping(self, interval: float) -> None:
         with contextlib.suppress(ConnectionClosed):
             while True:
