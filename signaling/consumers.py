@@ -75,6 +75,9 @@ from .turn import ice_config
 logger = logging.getLogger(__name__)
 
 PONG = encode({"type": "pong"})
+# No ping is longer (`{"type": "ping", "ref": "…"}` with a short ref); a
+# longer frame is left to the usual path without being parsed twice.
+PING_SIZE = 64
 
 # How long the access check made when the socket opened still holds for `join`
 # (seconds): a lock within this window is as if it came just after the join.
@@ -117,7 +120,6 @@ class CallConsumer(Connection):
         "missing",
         "next_recheck",
         "opened",
-        "parsed",
         "peer_id",
         "peers",
         "presence",
@@ -137,8 +139,6 @@ class CallConsumer(Connection):
         self.closing = False
         self.joined = False
         self.peer_id = ""
-        # A message receive_now parsed and left to the usual path: (its text, the parse).
-        self.parsed: tuple[str, ClientMessage] | None = None
         # Our own seat as we took it (and our media state since): what
         # signaling.recovery puts back should Redis lose it.
         self.entry: Entry | None = None
@@ -353,12 +353,7 @@ class CallConsumer(Connection):
             return
         allowed = self.bucket.take(now)
         try:
-            parsed = self.parsed
-            if parsed is not None and parsed[0] is text_data:
-                self.parsed = None
-                message = parsed[1]
-            else:
-                message = parse_client_message(text_data, self.limits)
+            message = parse_client_message(text_data, self.limits)
         except ProtocolError as exc:
             if allowed:
                 await self.reject(exc)
@@ -379,22 +374,26 @@ class CallConsumer(Connection):
         arrives, exactly as ``receive`` and ``handle`` would (the same rate
         limit, the same frame), without waking this connection's task: on
         an idle call it is nearly the only message there is. Anything else
-        is left to ``receive``, with its parse kept so it is not parsed
-        twice. (Relays to a peer in this process were tried here too: a 1 KB
-        candidate cost less, the mixed traffic at saturation more, for
-        reasons not found; docs/benchmarks.md, "Sixth run".)"""
+        is left to ``receive``; a frame longer than any ping is not even
+        parsed here. (Relays to a peer in this process were tried here too:
+        a 1 KB candidate cost less, the mixed traffic at saturation more,
+        for reasons not found; docs/benchmarks.md, "Sixth run".)"""
         text = message.get("text")
-        if text is None or self.closing or not self.idle or message["type"] != "websocket.receive":
+        if (
+            text is None
+            or len(text) > PING_SIZE
+            or self.closing
+            or not self.idle
+            or message["type"] != "websocket.receive"
+            or not hasattr(self, "bucket")  # not admitted yet
+        ):
             return False
-        if not hasattr(self, "bucket") or frame_too_large(text, self.limits):
-            return False  # not admitted yet; or closed on the usual path
         try:
             parsed = parse_client_message(text, self.limits)
         except ProtocolError:
             return False
         now = time.monotonic()
         if parsed.type != "ping" or not self.bucket.take(now):
-            self.parsed = (text, parsed)  # receive() takes it from here
             return False
         self.last_seen = now
         self.transmit(PONG)
