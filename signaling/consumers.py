@@ -21,8 +21,8 @@ vanish:
   drops frames from peers it was not told about). A relay is one validation,
   one dict lookup and a frame serialized once: handed straight to the addressee
   when it lives in this process, else one channel-layer send. Under daphne a
-  relay to a peer in this process, and a ``ping``, is handled as it arrives
-  when the connection is idle (``receive_now``), without waking its task.
+  ``ping`` that arrives while the connection is idle is answered as it
+  arrives (``receive_now``), without waking the connection's task.
 - **One thing at a time per connection.** Handlers that wait (join, leave,
   the periodic tick and re-check of the process's sweep) run under the
   connection's lock, and whatever arrives meanwhile waits its turn
