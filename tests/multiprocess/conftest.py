@@ -119,6 +119,16 @@ class Meeting:
 
 
 @pytest.fixture
+def server(transactional_db: None, artifacts_dir: Path) -> Iterator[DaphneServer]:
+    """One daphne on the in-memory layer, with the default timers (its
+    framing and its handling of one socket's messages are what is tested)."""
+    env = {"DATABASE_URL": database_url_for_subprocess(), "LOG_LEVEL": "INFO"}
+    daphne = DaphneServer(artifacts_dir / "daphne", env=env)
+    with daphne:
+        yield daphne
+
+
+@pytest.fixture
 def meeting(transactional_db: None) -> Meeting:
     """A 4-seat room with its host and six members, each with a real session."""
     owner = User.objects.create_user("host", password="pw", display_name="Host")

@@ -6,24 +6,14 @@ handles each of them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.servers import DaphneServer, database_url_for_subprocess
+from tests.servers import DaphneServer
 
 from .conftest import WAIT, Meeting, WsPeer
 
 pytestmark = [pytest.mark.multiprocess]
-
-
-@pytest.fixture
-def server(transactional_db: None, artifacts_dir: Path) -> Iterator[DaphneServer]:
-    env = {"DATABASE_URL": database_url_for_subprocess(), "LOG_LEVEL": "INFO"}
-    daphne = DaphneServer(artifacts_dir / "daphne", env=env)
-    with daphne:
-        yield daphne
 
 
 # A well-formed peer id that is nobody's: an `unknown-peer` error.

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
@@ -18,7 +16,7 @@ from accounts.models import User
 from rooms import services
 from rooms.models import Membership
 from signaling.access import closes_connections
-from tests.servers import DaphneServer, database_url_for_subprocess
+from tests.servers import DaphneServer
 from tests.sessions import session_for
 
 from .conftest import Meeting, WsPeer
@@ -34,15 +32,6 @@ def rss(server: DaphneServer) -> int:
     assert server.proc is not None
     with open(f"/proc/{server.proc.pid}/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-@pytest.fixture
-def server(transactional_db: None, artifacts_dir: Path) -> Iterator[DaphneServer]:
-    """One daphne on the in-memory layer (its framing is what is tested)."""
-    env = {"DATABASE_URL": database_url_for_subprocess(), "LOG_LEVEL": "INFO"}
-    daphne = DaphneServer(artifacts_dir / "daphne", env=env)
-    with daphne:
-        yield daphne
 
 
 def other_room() -> tuple[str, list[str]]:
