@@ -80,7 +80,9 @@ PONG = encode({"type": "pong"})
 PING_SIZE = 64
 
 # How long the access check made when the socket opened still holds for `join`
-# (seconds): a lock within this window is as if it came just after the join.
+# (seconds, from the check's start): a lock within this window is as if it
+# came just after the join. Shorter than presence.CHANGED_FOR, which is how
+# an end or a removal that the check may have missed is noticed.
 JOIN_CHECK_FRESH_FOR = 2.0
 
 # The close code for a connection whose seat someone else took away.
@@ -194,9 +196,10 @@ class CallConsumer(Connection):
             # An over-long code cannot be a room: refused without a room query,
             # but only after the session (not signed in comes first).
             slug = self.slug if len(self.slug) <= SLUG_LENGTH else None
+            started = time.monotonic()
             self.user, grant = await access.read(access.admit, session_key=session_key, slug=slug)
             self.grant = grant
-            self.checked_at = time.monotonic()
+            self.checked_at = started
         except access.NotSignedIn:
             await self.refuse(CloseCode.NOT_SIGNED_IN, "not signed in")
             return
@@ -468,19 +471,17 @@ class CallConsumer(Connection):
         # A socket opened a while ago (during the pre-join screen) checks again:
         # the room may have been locked since, or our role changed; ending the
         # room or removing us would have closed the socket already. A socket
-        # that opened just now reuses its check (join storms pay one, not two).
-        if time.monotonic() - self.checked_at > JOIN_CHECK_FRESH_FOR:
-            try:
-                self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
-            except JoinRefused as refused:
-                await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
-                return
-            except access.GuestRemoved:
-                await self.depart(CloseCode.GUEST_REMOVED, None, "guest removed")
-                return
-            self.checked_at = time.monotonic()
+        # that opened just now reuses its check (join storms pay one, not two),
+        # unless the room's access changed lately: an end or a removal
+        # broadcast while our check ran reached the room's group before we
+        # were in it (signaling.events.note_access_change).
+        assert self.grant is not None  # noqa: S101  (admitted sockets always have one)
+        stale = time.monotonic() - self.checked_at > JOIN_CHECK_FRESH_FOR or (
+            await self.presence.access_changed_lately(self.grant.room_id)
+        )
+        if stale and not await self.check_again():
+            return
         grant = self.grant
-        assert grant is not None  # noqa: S101  (admitted sockets always have one)
         if fields["resume"] is not None:
             # A resume token proves the seat was ours: no lobby again.
             await self.resume_seat(grant, fields)
@@ -489,6 +490,21 @@ class CallConsumer(Connection):
             await self.wait_in_lobby(grant, fields)
             return
         await self.take_seat(grant, fields, secrets.token_urlsafe(9))
+
+    async def check_again(self) -> bool:
+        """The access checks once more (``access.join_check``): whether we may
+        go on with the grant renewed, or we left with the refusal's code."""
+        started = time.monotonic()
+        try:
+            self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
+        except JoinRefused as refused:
+            await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
+            return False
+        except access.GuestRemoved:
+            await self.depart(CloseCode.GUEST_REMOVED, None, "guest removed")
+            return False
+        self.checked_at = started
+        return True
 
     async def take_seat(self, grant: JoinGrant, fields: dict[str, Any], peer: str) -> None:
         """A fresh seat, through ``presence.join`` (the seat cap holds atomically)."""
@@ -655,12 +671,9 @@ class CallConsumer(Connection):
         waiter = await self.stop_waiting()
         if waiter is None:
             return
-        try:
-            self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
-        except JoinRefused as refused:
-            await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
+        if not await self.check_again():
             return
-        self.checked_at = time.monotonic()
+        assert self.grant is not None  # noqa: S101  (check_again set it)
         logger.info("signaling admitted room=%s id=%s", self.room_id, waiter.id)
         await self.take_seat(self.grant, waiter.fields, waiter.id)
 

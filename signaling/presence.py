@@ -24,10 +24,12 @@ it expires and is reaped like any other.
 Redis keys, per room (``{id}`` is a hash tag, so a room's keys share a slot):
 ``<prefix>:{<room id>}:peers`` (hash: peer id -> entry JSON) and
 ``<prefix>:{<room id>}:expiry`` (sorted set: peer id -> expiry in ms) and
-``<prefix>:{<room id>}:seen`` (when the room was last refreshed). All carry a
+``<prefix>:{<room id>}:seen`` (when the room was last refreshed). These carry a
 PEXPIRE of twice the entry TTL and at least a minute, so an empty or
 abandoned room leaves nothing behind, and a room outlives a Redis that was
-unreachable for up to a minute.
+unreachable for up to a minute. ``<prefix>:{<room id>}:changed`` is there
+for ``CHANGED_FOR`` seconds after the room's access changed
+(``note_access_change_sync``).
 
 Surviving Redis trouble (docs/deployment.md):
 
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 import time
 import weakref
@@ -60,6 +63,12 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 from meet import redisconf
+
+# How long a change to a room's access (ended, deleted, someone removed) is
+# remembered for the sockets being admitted at that moment: longer than a
+# socket reuses its admission check for its join
+# (signaling.consumers.JOIN_CHECK_FRESH_FOR, counted from the check's start).
+CHANGED_FOR = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +236,19 @@ class Presence(ABC):
     async def peer_ids(self, room_id: int) -> set[str]:
         """The peer ids with an entry in the room (expired or not)."""
 
+    @abstractmethod
+    def note_access_change_sync(self, room_id: int) -> None:
+        """The room's access just changed (it ended, was deleted, someone was
+        removed) and its call is being told (signaling.events). A socket
+        whose admission check ran while this happened joined the room's group
+        too late to hear it: ``access_changed_lately`` tells it to check again.
+        Remembered for ``CHANGED_FOR`` seconds."""
+
+    @abstractmethod
+    async def access_changed_lately(self, room_id: int) -> bool:
+        """Whether ``note_access_change_sync`` was called for the room within
+        the last ``CHANGED_FOR`` seconds."""
+
     async def aclose(self) -> None:  # noqa: B027  (optional hook: memory holds no connections)
         """Release connections bound to the running event loop."""
 
@@ -242,6 +264,8 @@ class MemoryPresence(Presence):
         # insertion order, which is join order.
         self._rooms: dict[int, dict[str, tuple[Entry, float]]] = {}
         self._seq = 0
+        # room id -> until when (monotonic) its last access change is remembered.
+        self._changed: dict[int, float] = {}
 
     def _reap(self, room: dict[str, tuple[Entry, float]], now: float) -> list[Entry]:
         dead = [peer for peer, (_, expires) in room.items() if expires <= now]
@@ -373,9 +397,21 @@ class MemoryPresence(Presence):
     async def peer_ids(self, room_id: int) -> set[str]:
         return set(self._rooms.get(room_id, {}))
 
+    def note_access_change_sync(self, room_id: int) -> None:
+        now = time.monotonic()
+        # Called from views' threads too: one dict assignment, and whatever
+        # expired is dropped from a copy of the keys.
+        for stale in [key for key, until in list(self._changed.items()) if until <= now]:
+            self._changed.pop(stale, None)
+        self._changed[room_id] = now + CHANGED_FOR
+
+    async def access_changed_lately(self, room_id: int) -> bool:
+        return self._changed.get(room_id, -math.inf) > time.monotonic()
+
     def clear(self) -> None:
         """Forget everything (tests)."""
         self._rooms.clear()
+        self._changed.clear()
 
 
 # --- Redis backend -----------------------------------------------------------------
@@ -762,6 +798,17 @@ class RedisPresence(Presence):
     async def peer_ids(self, room_id: int) -> set[str]:
         names = await self._loop_client().client.hkeys(self.keys(room_id)[0])
         return {name.decode() if isinstance(name, bytes) else name for name in names}
+
+    def changed_key(self, room_id: int) -> str:
+        return f"{self.prefix}:{{{int(room_id)}}}:changed"
+
+    def note_access_change_sync(self, room_id: int) -> None:
+        if self._sync is None:
+            self._sync = self.config.sync_client(decode_responses=True)
+        self._sync.set(self.changed_key(room_id), 1, px=_ms(CHANGED_FOR))
+
+    async def access_changed_lately(self, room_id: int) -> bool:
+        return bool(await self._loop_client().client.exists(self.changed_key(room_id)))
 
     async def aclose(self) -> None:
         found = self._clients.pop(asyncio.get_running_loop(), None)

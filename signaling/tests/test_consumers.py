@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 
 import pytest
 from channels.layers import get_channel_layer
@@ -15,7 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from rooms import services
 from rooms.models import Membership, Room
-from signaling import consumers, events, presence, protocol
+from signaling import access, consumers, events, presence, protocol
 from signaling.groups import room_group, user_group
 from signaling.presence import Entry, get_presence
 from tests.sessions import session_for
@@ -589,6 +590,77 @@ async def test_deleting_the_room_closes_sockets_with_4410(world: World, open_soc
     alex = await joined(open_socket, world.alex, world.slug)
     await in_thread(services.room_delete, room=world.room, by=None)
     assert await alex.closed() == 4410
+
+
+def admission_held_open(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, threading.Event]:
+    """Hold every socket's admission just after its check read the room, and
+    before it joins the room's groups: (the check has read, let it go on)."""
+    loop = asyncio.get_running_loop()
+    read, go_on = asyncio.Event(), threading.Event()
+    admit = access.admit
+
+    def admit_then_wait(**kwargs):
+        admission = admit(**kwargs)
+        loop.call_soon_threadsafe(read.set)
+        go_on.wait(WAIT)
+        return admission
+
+    monkeypatch.setattr(access, "admit", admit_then_wait)
+    return read, go_on
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda world: services.room_end(room=world.room, by=None), 4410),
+        # For a newcomer a deleted room is not found, as when connecting later.
+        (lambda world: services.room_delete(room=world.room, by=None), 4404),
+        (
+            lambda world: services.membership_remove(
+                membership=Membership.objects.get(room=world.room, user=world.alex.user),
+                by=world.host.user,
+            ),
+            4403,
+        ),
+    ],
+    ids=["ended", "deleted", "member-removed"],
+)
+async def test_a_socket_admitted_while_its_access_changes_cannot_take_a_seat(
+    world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch, change, code: int
+):
+    host = await joined(open_socket, world.host, world.slug)
+    read, go_on = admission_held_open(monkeypatch)
+    alex = await open_socket(world.alex, world.slug)
+    await read.wait()
+    # The change and its broadcast happen while alex's check is done but
+    # alex is not yet in the room's group: alex never hears it.
+    await in_thread(change, world)
+    meeting_over = code != 4403
+    if meeting_over:
+        assert await host.closed() == 4410
+    go_on.set()
+    await alex.send({"type": "join", "name": "", "state": {}})
+    assert await alex.closed() == code
+    expected = {} if meeting_over else {world.room.pk: 1}
+    assert await get_presence().count([world.room.pk]) == expected
+
+
+async def test_a_join_reuses_the_admission_check_unless_the_access_changed_lately(
+    world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch
+):
+    checks: list[str] = []
+    join_check = access.join_check
+
+    def counted(**kwargs):
+        checks.append(kwargs["slug"])
+        return join_check(**kwargs)
+
+    monkeypatch.setattr(access, "join_check", counted)
+    await joined(open_socket, world.alex, world.slug)
+    assert checks == []  # a join storm pays one check per socket, not two
+    await in_thread(events.note_access_change, world.room.pk)
+    await joined(open_socket, world.sam, world.slug)
+    assert checks == [world.slug]
 
 
 # --- Revocation -------------------------------------------------------------------------

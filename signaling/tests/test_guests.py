@@ -251,3 +251,20 @@ async def test_revoking_the_invite_closes_a_guest_waiting_in_the_lobby(
     invite = await in_thread(lambda: Guest.objects.select_related("invite__room").get().invite)
     await in_thread(services.invite_revoke, invite=invite, by=world.host.user)
     assert await socket.closes() == 4411
+
+
+async def test_a_guest_whose_pass_ran_out_in_the_lobby_is_closed_4411_when_admitted(
+    world: World, open_socket: Opener
+):
+    guest, session = await make_guest(world.room)
+    await in_thread(lambda: Room.objects.filter(pk=world.room.pk).update(lobby_enabled=True))
+    host = await joined(open_socket, world.host, world.slug)
+    socket = await guest_socket(open_socket, world.slug, session)
+    await socket.send({"type": "join"})
+    frame = await socket.expect("lobby", state="waiting")
+    await host.expect("knock", guest=True)
+    # The pass expires while the guest waits (no event: only time passed).
+    await in_thread(lambda: Guest.objects.filter(pk=guest.pk).update(expires_at=timezone.now()))
+    await host.send({"type": "admit", "id": frame["id"]})
+    assert await socket.closes() == 4411
+    await host.expect("knock-gone", id=frame["id"])

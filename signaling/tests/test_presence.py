@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from signaling import presence
 from signaling.presence import Entry, MemoryPresence, Presence, RedisPresence
 
 ROOM = 7
@@ -119,6 +120,28 @@ async def test_expired_entries_are_reaped_once_by_join_or_refresh(backend: Prese
     result = await backend.join(ROOM, entry("new", 4), capacity=2, ttl=TTL)
     assert result.admitted
     assert [e.peer for e in result.reaped] == ["ghost2"]
+
+
+async def test_an_access_change_is_remembered_for_a_while_per_room(
+    backend: Presence, monkeypatch: pytest.MonkeyPatch
+):
+    assert not await backend.access_changed_lately(ROOM)
+    backend.note_access_change_sync(ROOM)
+    assert await backend.access_changed_lately(ROOM)
+    assert not await backend.access_changed_lately(ROOM + 1)
+    monkeypatch.setattr(presence, "CHANGED_FOR", 0.05)
+    backend.note_access_change_sync(ROOM + 1)
+    await asyncio.sleep(0.1)
+    assert not await backend.access_changed_lately(ROOM + 1)
+    assert await backend.access_changed_lately(ROOM)
+
+
+def test_an_access_change_outlives_the_reuse_of_an_admission_check():
+    from signaling.consumers import JOIN_CHECK_FRESH_FOR
+
+    # A socket that reuses its check within JOIN_CHECK_FRESH_FOR of the
+    # check's start must still find a change made while the check ran.
+    assert presence.CHANGED_FOR > 2 * JOIN_CHECK_FRESH_FOR
 
 
 async def test_refresh_keeps_an_entry_alive(backend: Presence):
