@@ -31,6 +31,14 @@ daphne has no settings for.
   the 4408 bound watches, and error handling stay Twisted's. The same holds
   for what autobahn writes itself (``sendData``: the handshake's reply,
   control frames), without its eagerly formatted debug log call.
+- **Plain text frames read directly.** Every message a browser sends is one
+  final, masked text frame. autobahn reads each through a state machine: a
+  frame header object, an unmasker object and nine hooks (frame begin,
+  data, end; message begin, frame begin, data, end, message end). When the
+  buffer starts with a whole such frame and nothing makes autobahn's path
+  differ, ``processData`` unmasks it and hands it on itself, with the same
+  statistics; a partial frame, a control frame, a fragment, a frame over
+  the limit or any protocol violation is autobahn's.
 - **One UTF-8 check and no event per received message.** daphne decodes
   every text message itself; autobahn validates it as UTF-8 first, and then
   fires a "message" event (a Deferred and its callbacks) that nothing
@@ -101,6 +109,12 @@ RELIES_ON = {
         "self", "opcode", "payload", "fin", "rsv", "mask", "payload_len", "chopsize", "sync",
     ),
     "autobahn.websocket.protocol.WebSocketProtocol.sendData": ("self", "data", "sync", "chopsize"),
+    # What processData reproduces for a plain text frame, and what it checks.
+    "autobahn.websocket.protocol.WebSocketProtocol.processData": ("self",),
+    "autobahn.websocket.protocol.WebSocketProtocol.onFrameBegin": ("self",),
+    "autobahn.websocket.protocol.WebSocketProtocol.onFrameData": ("self", "payload"),
+    "autobahn.websocket.protocol.WebSocketProtocol.onFrameEnd": ("self",),
+    "autobahn.websocket.protocol.WebSocketProtocol.consumeData": ("self",),
     # What onMessage and onMessageEnd replace.
     "daphne.ws_protocol.WebSocketProtocol.onMessage": ("self", "payload", "isBinary"),
     "autobahn.websocket.protocol.WebSocketProtocol.onMessageEnd": ("self",),
@@ -269,6 +283,56 @@ def _protocol_class(base: type) -> type:
                 told = {"type": "websocket.disconnect", "code": int(code)}
                 self.application_queue.put_nowait(told)
                 self.sendCloseFrame(int(code), reason, False)
+
+        def processData(self) -> bool:  # noqa: N802
+            """One complete, final, masked text frame at the start of the
+            buffer, outside any other frame or message, no longer than the
+            frame limit: unmasked and handed on as autobahn would (the same
+            statistics, the same ping-timeout rule, then ``_onMessage``),
+            without its per-frame state machine (a frame header object, a
+            masker, nine hooks). Anything else, or anything in a state where
+            autobahn would do more (not open, failing, compression, frame
+            logging, timings, UTF-8 validation, masks off), is autobahn's."""
+            data: bytes = self.data  # type: ignore[has-type]
+            if (
+                len(data) < 6
+                or data[0] != 0x81  # FIN, no RSV bits, text
+                or self.current_frame is not None
+                or self.inside_message
+                or self.state != self.STATE_OPEN
+                or self.failedByMe
+                or self._perMessageCompress is not None
+                or self.logFrames
+                or self.trackedTimings
+                or self.utf8validateIncoming
+                or not self.applyMask
+            ):
+                return bool(super().processData())
+            second = data[1]
+            size = second & 0x7F
+            if second < 0x80 or size == 127:  # unmasked (a violation), or over 64 KiB
+                return bool(super().processData())
+            start = 6
+            if size == 126:
+                start = 8
+                size = (data[2] << 8) | data[3] if len(data) >= 8 else 0
+                if size < 126:  # incomplete header, or not the minimal encoding
+                    return bool(super().processData())
+            end = start + size
+            if size > max_frame or len(data) < end:  # refused, or still arriving
+                return bool(super().processData())
+            mask = int.from_bytes((data[start - 4 : start] * ((size >> 2) + 1))[:size], "little")
+            payload = (int.from_bytes(data[start:end], "little") ^ mask).to_bytes(size, "little")
+            self.data = data[end:]
+            stats = self.trafficStats
+            stats.incomingOctetsWebSocketLevel += size
+            stats.incomingOctetsAppLevel += size
+            stats.incomingWebSocketFrames += 1
+            stats.incomingWebSocketMessages += 1
+            if self.autoPingTimeoutCall and self.autoPingRestartOnAnyTraffic:
+                self._cancelAutoPingTimeoutCall()
+            self._onMessage(payload, False)
+            return len(self.data) > 0
 
         def onMessageEnd(self) -> None:  # noqa: N802
             if self._listeners is not None or self.trackedTimings:

@@ -349,3 +349,131 @@ def test_a_closing_connection_keeps_twisteds_path(connection):
     transport.write_now(server, b"late")
     assert _drain(client) == b""
     assert reactor.writers == {server}
+
+
+# --- Reading frames -------------------------------------------------------------------
+
+
+def _client_frame(payload: bytes, *, opcode: int = 1, fin: bool = True, mask: bool = True) -> bytes:
+    """A frame as a browser sends it (RFC 6455 section 5.2), masked."""
+    import os
+    import struct
+
+    first = (0x80 if fin else 0) | opcode
+    size = len(payload)
+    flag = 0x80 if mask else 0
+    if size <= 125:
+        header = struct.pack("!BB", first, flag | size)
+    elif size <= 0xFFFF:
+        header = struct.pack("!BBH", first, flag | 126, size)
+    else:
+        header = struct.pack("!BBQ", first, flag | 127, size)
+    if not mask:
+        return header + payload
+    key = os.urandom(4)
+    return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def _reading_protocol(*, autobahns: bool) -> tuple[Any, _Queue, dict[str, list[Any]]]:
+    """An open connection that reads with meet's processData, or autobahn's."""
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    protocol, queue, closes = _receiving_protocol()
+    seen: dict[str, list[Any]] = {
+        "closes": closes,
+        "fails": [],
+        "written": protocol.transport.written,
+    }
+    protocol.data = b""
+    protocol.current_frame = None
+    protocol.inside_message = False
+    protocol.websocket_version = 13
+    protocol.autoPingTimeoutCall = None
+    protocol.autoPingPending = None
+    protocol._fail_connection = lambda code, reason: seen["fails"].append(code)
+    if autobahns:
+        protocol.processData = functools.partial(WebSocketProtocol.processData, protocol)
+    return protocol, queue, seen
+
+
+def _read_both(chunks: list[bytes], autobahn_frames: list[int] | None = None) -> tuple[Any, Any]:
+    """The same bytes read by meet's processData and by autobahn's: what
+    reached the application, what was written or refused, the statistics.
+    ``autobahn_frames`` gets how many frames autobahn's state machine read
+    for meet's protocol."""
+    outcomes = []
+    for autobahns in (False, True):
+        protocol, queue, seen = _reading_protocol(autobahns=autobahns)
+        if not autobahns and autobahn_frames is not None:
+            begin = protocol.onFrameBegin
+
+            def counted_begin(begin=begin) -> None:
+                autobahn_frames.append(1)
+                begin()
+
+            protocol.onFrameBegin = counted_begin
+        for chunk in chunks:
+            protocol._dataReceived(chunk)
+        outcomes.append(
+            (queue.items, seen, vars(protocol.trafficStats), protocol.data, protocol.failedByMe)
+        )
+    return outcomes[0], outcomes[1]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 125, 126, 127, 1000, 4096, 65535, 65536])
+def test_a_text_frame_is_read_as_autobahn_reads_it(size: int):
+    payload = ("x" * size).encode()
+    by_autobahn: list[int] = []
+    ours, theirs = _read_both([_client_frame(payload)], by_autobahn)
+    assert ours == theirs
+    assert ours[0] == [{"type": "websocket.receive", "text": payload.decode()}]
+    # Up to 64 KiB (the 16-bit length): read without autobahn's state machine.
+    assert len(by_autobahn) == (0 if size <= 0xFFFF else 1)
+
+
+def _stream() -> bytes:
+    """Text frames (one with Korean text) around a ping, a fragmented
+    message and a binary frame, as one stream."""
+    return b"".join(
+        [
+            _client_frame(b'{"type":"ping"}'),
+            _client_frame('{"name":"민지"}'.encode()),
+            _client_frame(b"hi", opcode=9),  # ping: answered with a pong
+            _client_frame(b'{"type":', fin=False),
+            _client_frame(b' "frag"}', opcode=0),
+            _client_frame(b"\x00\xff", opcode=2),
+            _client_frame(("y" * 3000).encode()),
+            _client_frame(b""),
+        ]
+    )
+
+
+@pytest.mark.parametrize("cut", ["whole", "byte by byte", "in 7-byte pieces"])
+def test_a_stream_of_frames_is_read_as_autobahn_reads_it_however_it_arrives(cut: str):
+    stream = _stream()
+    step = {"whole": len(stream), "byte by byte": 1, "in 7-byte pieces": 7}[cut]
+    chunks = [stream[i : i + step] for i in range(0, len(stream), step)]
+    ours, theirs = _read_both(chunks)
+    assert ours == theirs
+    texts = [item.get("text") for item in ours[0]]
+    assert texts == [
+        '{"type":"ping"}', '{"name":"민지"}', '{"type": "frag"}', None, "y" * 3000, ""
+    ]  # fmt: skip
+    assert ours[1]["written"], "the ping was answered"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        _client_frame(b'{"type":"ping"}', mask=False),  # unmasked: a violation
+        b"\x81\xfe\x00\x05" + b"\x00" * 9,  # a 5-byte payload in the 16-bit length
+        b"\xc1\x85" + b"\x00" * 9,  # an RSV bit without an extension
+        _client_frame(b"\xc3\x28"),  # not UTF-8: 4400
+        _client_frame(b"x" * (1 << 20)),  # over the frame limit: 4413 at the header
+    ],
+    ids=["unmasked", "non-minimal-length", "rsv", "not-utf8", "too-large"],
+)
+def test_a_frame_autobahn_refuses_is_refused_the_same_way(frame: bytes):
+    ours, theirs = _read_both([frame + _client_frame(b'{"type":"ping"}')])
+    assert ours == theirs
+    assert ours[1]["closes"] or ours[1]["fails"]
