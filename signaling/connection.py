@@ -20,14 +20,15 @@ lives in the process:
   Per-sender order therefore holds for everything, direct and group messages
   alike, which the protocol needs (a newcomer's ``peer.joined`` before its
   offer).
-- **Heartbeats answered as they arrive.** Under daphne the
+- **Heartbeats and relays handled as they arrive.** Under daphne the
   socket's input is a ``signaling.inbox.Inbox``, and a message that arrives
   while this connection is idle (no handler running, nothing queued before
   it) is offered to ``receive_now`` in the transport's read callback; the
-  call consumer answers a ``ping`` there and then, without waking its task
-  (the heartbeats are most of what an idle call costs). Anything else, or
-  anything arriving while the connection is busy, takes the usual path, so
-  order holds.
+  call consumer answers a ``ping`` there and then, and hands a relay to a
+  peer in this process to that peer, without waking its task (heartbeats
+  are most of what an idle call costs, relays most of what a busy one
+  does). Anything else, or anything arriving while the connection is busy,
+  takes the usual path, so order holds.
 - **Sends never wait for another socket.** ``transmit`` starts the server's
   ``send`` and, when the server makes it wait (the client is not reading and
   the socket's buffer is full), keeps later frames in the connection's

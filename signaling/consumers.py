@@ -21,8 +21,9 @@ vanish:
   drops frames from peers it was not told about). A relay is one validation,
   one dict lookup and a frame serialized once: handed straight to the addressee
   when it lives in this process, else one channel-layer send. Under daphne a
-  ``ping`` that arrives while the connection is idle is answered as it
-  arrives (``receive_now``), without waking the connection's task.
+  ``ping``, or a relay for a peer in this process, that arrives while the
+  connection is idle is handled as it arrives (``receive_now``), without
+  waking the connection's task.
 - **One thing at a time per connection.** Handlers that wait (join, leave,
   the periodic tick and re-check of the process's sweep) run under the
   connection's lock, and whatever arrives meanwhile waits its turn
@@ -54,6 +55,7 @@ from .groups import room_group, user_group
 from .presence import Entry, Presence, get_presence
 from .protocol import (
     PRE_JOIN_TYPES,
+    RELAYED_TYPES,
     ClientMessage,
     CloseCode,
     ErrorCode,
@@ -343,54 +345,77 @@ class CallConsumer(Connection):
 
     # --- Client frames ---------------------------------------------------------------
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Size check, rate limit, validation, then one handler per type."""
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        """Channels' (the frame to ``receive``), with the parse ``receive_now``
+        made of it, if any: a frame is validated once."""
+        text = message.get("text")
+        if text is None:
+            await self.receive(bytes_data=message.get("bytes"))
+            return
+        await self.receive(text, parsed=message.get("parsed"))
+
+    async def receive(
+        self,
+        text_data: str | None = None,
+        bytes_data: bytes | None = None,
+        *,
+        parsed: ClientMessage | None = None,
+    ) -> None:
+        """Size check, rate limit, validation, then one handler per type.
+        ``parsed``: the frame as ``receive_now`` checked and parsed it."""
         if self.closing:
             return
         now = self.last_seen = time.monotonic()
         if text_data is None:
             await self.depart(CloseCode.PROTOCOL, LeaveReason.LEFT, "binary frame")
             return
-        if frame_too_large(text_data, self.limits):
+        if parsed is None and frame_too_large(text_data, self.limits):
             await self.depart(CloseCode.TOO_LARGE, LeaveReason.LEFT, "frame too large")
             return
         allowed = self.bucket.take(now)
-        try:
-            message = parse_client_message(text_data, self.limits)
-        except ProtocolError as exc:
-            if allowed:
-                await self.reject(exc)
-            else:
-                await self.rate_limited(exc.ref)
-            return
+        if parsed is None:
+            try:
+                parsed = parse_client_message(text_data, self.limits)
+            except ProtocolError as exc:
+                if allowed:
+                    await self.reject(exc)
+                else:
+                    await self.rate_limited(exc.ref)
+                return
         if not allowed:
-            await self.rate_limited(message.ref)
+            await self.rate_limited(parsed.ref)
             return
         try:
-            await self.handle(message)
+            await self.handle(parsed)
         except Exception:
-            logger.exception("signaling: %s failed peer=%s", message.type, self.peer_id or "-")
-            await self.send_error(ErrorCode.SERVER_ERROR, "The server failed.", message.ref)
+            logger.exception("signaling: %s failed peer=%s", parsed.type, self.peer_id or "-")
+            await self.send_error(ErrorCode.SERVER_ERROR, "The server failed.", parsed.ref)
 
     def receive_now(self, message: dict[str, Any]) -> bool:
-        """The fast path (signaling.connection): a ``ping`` answered as it
-        arrives, exactly as ``receive`` and ``handle`` would (the same rate
-        limit, the same frame), without waking this connection's task: on
-        an idle call it is nearly the only message there is. Anything else
-        is left to ``receive``; a frame longer than any ping is not even
-        parsed here. (Relays to a peer in this process were tried here too:
-        a 1 KB candidate cost less, the mixed traffic at saturation more,
-        for reasons not found; docs/benchmarks.md, "Sixth run".)"""
+        """The fast path (signaling.connection): a frame handled as it
+        arrives, exactly as ``receive`` and ``handle`` would (the same size
+        check, rate limit, validation and frames), without waking this
+        connection's task, when it is a ``ping`` (on an idle call nearly the
+        only message there is) or a relay to a peer whose socket is in this
+        process. Anything else is left to ``receive``, with the parse made
+        here kept in ``message``; a frame no longer than a ping that is not
+        one is parsed again there."""
         text = message.get("text")
         if (
             text is None
-            or len(text) > PING_SIZE
             or self.closing
             or not self.idle
             or message["type"] != "websocket.receive"
             or not hasattr(self, "bucket")  # not admitted yet
         ):
             return False
+        if len(text) <= PING_SIZE:
+            return self.ping_now(text)
+        if self.joined and self.receivers is not None:
+            return self.relay_now(message, text)
+        return False
+
+    def ping_now(self, text: str) -> bool:
         try:
             parsed = parse_client_message(text, self.limits)
         except ProtocolError:
@@ -400,6 +425,31 @@ class CallConsumer(Connection):
             return False
         self.last_seen = now
         self.transmit(PONG)
+        return True
+
+    def relay_now(self, message: dict[str, Any], text: str) -> bool:
+        """``relay``, for an offer, answer or candidate whose addressee's
+        socket is in this process: handed to it at once. A frame that is not
+        one (or is for a peer elsewhere, or over the rate limit) goes on to
+        ``receive`` with its parse; one that does not parse is parsed again
+        there, to be refused."""
+        if frame_too_large(text, self.limits):
+            return False
+        try:
+            parsed = parse_client_message(text, self.limits)
+        except ProtocolError:
+            return False
+        kind, fields, _ref = parsed
+        target = self.peers.get(fields["to"]) if kind in RELAYED_TYPES else None
+        deliver = None
+        if target is not None and self.receivers is not None:
+            deliver = self.receivers.get(target.channel)
+        now = time.monotonic()
+        if deliver is None or not self.bucket.take(now):
+            message["parsed"] = parsed
+            return False
+        self.last_seen = now
+        deliver(self.signal_event(kind, fields))
         return True
 
     def signal_event(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -399,6 +399,8 @@ SCHEMAS: dict[str, Callable[[dict[str, Any], Limits], dict[str, Any]]] = {
 
 # Types a client may send before it has joined.
 PRE_JOIN_TYPES = frozenset({"join", "ping"})
+# Relayed to the one peer named in ``to``, stamped with the sender's peer id.
+RELAYED_TYPES = frozenset({"offer", "answer", "candidate"})
 
 
 def parse_client_message(text: str, limits: Limits) -> ClientMessage:

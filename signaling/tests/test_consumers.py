@@ -1060,3 +1060,47 @@ async def test_logs_never_carry_sdp_candidates_sessions_or_turn_secrets(
     for secret in ("SECRETSDP", "198.51.100.7", world.alex.session, world.host.session,
                    "turn-secret-value", credential):  # fmt: skip
         assert secret not in logged  # ... and hold none of these
+
+
+# --- Handled as it arrives (receive_now, under daphne) ---------------------------------
+
+
+async def test_a_relay_to_a_peer_in_this_process_is_handed_over_as_it_arrives(
+    world: World, open_socket: Opener
+):
+    alex = await joined(open_socket, world.alex, world.slug)
+    sam = await joined(open_socket, world.sam, world.slug)
+    await alex.expect("peer-joined")
+    consumer = consumer_of(alex, world.room.pk)
+    candidate = {
+        "candidate": "candidate:1 1 udp 1 127.0.0.1 40000 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+        "usernameFragment": None,
+    }
+    frame = {"type": "candidate", "to": sam.peer, "candidate": candidate}
+    message = {"type": "websocket.receive", "text": json.dumps(frame) + " " * 60}
+    assert consumer.receive_now(message)
+    assert await sam.expect("candidate") == {
+        "type": "candidate",
+        "from": alex.peer,
+        "candidate": candidate,
+    }
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "candidate", "to": "Vx3k9QmT2pLa", "candidate": {"candidate": "x" * 80}},
+        {"type": "state", "state": {"hand": True}, "ref": "r" * 60},
+    ],
+    ids=["to-nobody", "not-a-relay"],
+)
+async def test_anything_else_goes_on_to_receive_with_its_parse(
+    world: World, open_socket: Opener, frame: dict
+):
+    alex = await joined(open_socket, world.alex, world.slug)
+    consumer = consumer_of(alex, world.room.pk)
+    message: dict[str, object] = {"type": "websocket.receive", "text": json.dumps(frame)}
+    assert not consumer.receive_now(message)
+    assert message["parsed"] == protocol.parse_client_message(json.dumps(frame), consumer.limits)

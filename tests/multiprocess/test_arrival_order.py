@@ -5,6 +5,7 @@ handles each of them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -108,3 +109,43 @@ async def test_pings_count_towards_the_rate_limit(server: DaphneServer, meeting:
     assert answered + len(refused) == sent
     assert {frame["code"] for frame in refused} == {"rate-limited"}
     assert 195 <= answered < sent  # the burst, and what refilled while they came
+
+
+async def test_relays_count_towards_the_rate_limit(server: DaphneServer, meeting: Meeting, peers):
+    slug = meeting.room.slug
+    sender = await peers(server, slug, meeting.host.session)
+    await sender.join()
+    receiver = await peers(server, slug, meeting.members[0].session)
+    await receiver.join()
+    await sender.expect("peer-joined")
+    sender.stop_pinging()
+    receiver.stop_pinging()
+    sent = 300  # half again the burst (200), faster than the rate (50/s) refills it
+    for n in range(sent):
+        await sender.ws.send(
+            json.dumps({"type": "candidate", "to": receiver.peer, "candidate": line(n)})
+        )
+    # Every candidate is either relayed or refused to its sender.
+    relayed: list[dict] = []
+    refused: list[dict] = []
+    all_in = asyncio.Event()
+
+    async def collect(peer: WsPeer, into: list[dict]) -> None:
+        while True:
+            into.append(await peer.recv(WAIT))
+            if len(relayed) + len(refused) == sent:
+                all_in.set()
+
+    readers = [
+        asyncio.create_task(collect(receiver, relayed)),
+        asyncio.create_task(collect(sender, refused)),
+    ]
+    try:
+        await asyncio.wait_for(all_in.wait(), WAIT)
+    finally:
+        for reader in readers:
+            reader.cancel()
+    assert {frame["code"] for frame in refused} == {"rate-limited"}
+    numbers = [number(frame["candidate"]) for frame in relayed]
+    assert numbers == sorted(numbers)  # in the order sent, the refused ones left out
+    assert 195 <= len(relayed) < sent  # the burst, and what refilled while they came
