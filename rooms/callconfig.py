@@ -382,7 +382,14 @@ def call_config(
         "urls": {
             "room": room.get_absolute_url() if membership is not None else reverse("rooms:landing"),
             "invite": reverse("rooms:call_invite", kwargs={"slug": room.slug}),
-            "login": f"{reverse('account_login')}?next={room.get_call_url()}",
+            # Where a socket refused as not signed in (4401) sends the page. A
+            # guest goes back to the call page: with their pass ended, it says
+            # so and then asks them to sign in.
+            "login": (
+                f"{reverse('account_login')}?next={room.get_call_url()}"
+                if membership is not None
+                else room.get_call_url()
+            ),
         },
         "csrf": get_token(request),
         "strings": STRINGS,

@@ -249,6 +249,23 @@ def test_a_guest_row_past_its_expiry_opens_nothing(room, guest_client):
     assert "Your guest access to this meeting has ended" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "ended",
+    [{"removed_at": timezone.now()}, {"expires_at": timezone.now() - timedelta(seconds=1)}],
+    ids=["removed", "expired"],
+)
+def test_a_guest_whose_socket_is_refused_as_signed_out_is_told_their_access_ended(
+    room, guest_client, ended
+):
+    """The page follows ``urls.login`` when its socket closes 4401 before the
+    join (static/js/call/main.js): for a guest, the call page, which says why."""
+    config = guest_client.get(room.get_call_url()).context["call_config"]
+    Guest.objects.update(**ended)
+    response = guest_client.get(config["urls"]["login"], follow=True)
+    assert "Your guest access to this meeting has ended" in response.content.decode()
+    assert response.redirect_chain[-1][0].startswith(reverse("account_login"))
+
+
 # --- Removal ------------------------------------------------------------------------------
 
 

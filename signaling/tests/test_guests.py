@@ -238,16 +238,23 @@ async def test_a_guest_waits_in_the_lobby_when_it_is_on_and_is_admitted_as_a_gue
     assert joined_frame["peer"]["guest"] is True
 
 
-async def test_revoking_the_invite_closes_a_guest_waiting_in_the_lobby(
-    world: World, open_socket: Opener
-):
-    _guest_row, session = await make_guest(world.room)
+async def guest_in_the_lobby(world: World, open_socket: Opener):
+    """A guest waiting in the lobby and the host who was told: (guest row,
+    host, guest's socket, the guest's `lobby` frame)."""
+    guest, session = await make_guest(world.room)
     await in_thread(lambda: Room.objects.filter(pk=world.room.pk).update(lobby_enabled=True))
     host = await joined(open_socket, world.host, world.slug)
     socket = await guest_socket(open_socket, world.slug, session)
     await socket.send({"type": "join"})
-    await socket.expect("lobby", state="waiting")
+    frame = await socket.expect("lobby", state="waiting")
     await host.expect("knock", guest=True)
+    return guest, host, socket, frame
+
+
+async def test_revoking_the_invite_closes_a_guest_waiting_in_the_lobby(
+    world: World, open_socket: Opener
+):
+    _guest, _host, socket, _frame = await guest_in_the_lobby(world, open_socket)
     invite = await in_thread(lambda: Guest.objects.select_related("invite__room").get().invite)
     await in_thread(services.invite_revoke, invite=invite, by=world.host.user)
     assert await socket.closes() == 4411
@@ -256,13 +263,7 @@ async def test_revoking_the_invite_closes_a_guest_waiting_in_the_lobby(
 async def test_a_guest_whose_pass_ran_out_in_the_lobby_is_closed_4411_when_admitted(
     world: World, open_socket: Opener
 ):
-    guest, session = await make_guest(world.room)
-    await in_thread(lambda: Room.objects.filter(pk=world.room.pk).update(lobby_enabled=True))
-    host = await joined(open_socket, world.host, world.slug)
-    socket = await guest_socket(open_socket, world.slug, session)
-    await socket.send({"type": "join"})
-    frame = await socket.expect("lobby", state="waiting")
-    await host.expect("knock", guest=True)
+    guest, host, socket, frame = await guest_in_the_lobby(world, open_socket)
     # The pass expires while the guest waits (no event: only time passed).
     await in_thread(lambda: Guest.objects.filter(pk=guest.pk).update(expires_at=timezone.now()))
     await host.send({"type": "admit", "id": frame["id"]})

@@ -248,3 +248,18 @@ async def peers() -> AsyncIterator[Callable[..., Any]]:
     for peer in opened:
         with contextlib.suppress(Exception):
             await peer.close()
+
+
+async def people_in_the_room(
+    server: DaphneServer, meeting: Meeting, peers: Callable[..., Any], count: int
+) -> list[WsPeer]:
+    """The host and ``count - 1`` members joined in turn, each newcomer's
+    `peer-joined` read by everyone before it."""
+    joined: list[WsPeer] = []
+    for person in [meeting.host, *meeting.members[: count - 1]]:
+        peer = await peers(server, meeting.room.slug, person.session)
+        await peer.join()
+        for earlier in joined:
+            await earlier.expect("peer-joined")
+        joined.append(peer)
+    return joined

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
 from tests.servers import DaphneServer
 
-from .conftest import WAIT, Meeting, WsPeer
+from .conftest import WAIT, Meeting, WsPeer, people_in_the_room
 
 pytestmark = [pytest.mark.multiprocess]
 
@@ -49,18 +50,13 @@ async def test_a_ping_sent_with_a_join_is_answered_after_the_welcome(
 async def test_one_sockets_messages_arrive_in_the_order_it_sent_them(
     server: DaphneServer, meeting: Meeting, peers
 ):
-    slug = meeting.room.slug
-    sender = await peers(server, slug, meeting.host.session)
-    await sender.join()
-    receiver = await peers(server, slug, meeting.members[0].session)
-    await receiver.join()
-    await sender.expect("peer-joined")
+    sender, receiver = await people_in_the_room(server, meeting, peers, 2)
     sender.stop_pinging()  # its own heartbeat's pongs would interleave below
 
     # Relays and state changes (the usual path), pings (answered at once
     # when nothing waits) and relays to nobody (an error), in one burst, so
     # that each arrives while the one before may still be handled.
-    burst = []
+    burst: list[dict[str, Any]] = []
     for n in range(30):
         burst.append({"type": "candidate", "to": receiver.peer, "candidate": line(n)})
         if n % 7 == 3:
@@ -112,12 +108,7 @@ async def test_pings_count_towards_the_rate_limit(server: DaphneServer, meeting:
 
 
 async def test_relays_count_towards_the_rate_limit(server: DaphneServer, meeting: Meeting, peers):
-    slug = meeting.room.slug
-    sender = await peers(server, slug, meeting.host.session)
-    await sender.join()
-    receiver = await peers(server, slug, meeting.members[0].session)
-    await receiver.join()
-    await sender.expect("peer-joined")
+    sender, receiver = await people_in_the_room(server, meeting, peers, 2)
     sender.stop_pinging()
     receiver.stop_pinging()
     sent = 300  # half again the burst (200), faster than the rate (50/s) refills it

@@ -19,7 +19,7 @@ from signaling.access import closes_connections
 from tests.servers import DaphneServer
 from tests.sessions import session_for
 
-from .conftest import Meeting, WsPeer
+from .conftest import Meeting, WsPeer, people_in_the_room
 
 pytestmark = [pytest.mark.multiprocess]
 
@@ -52,28 +52,13 @@ async def relays(a: WsPeer, b: WsPeer, count: int = 5) -> None:
         assert frame["sdp"].endswith(f"a=n:{index}\r\n")
 
 
-async def three_in_the_room(server: DaphneServer, meeting: Meeting, peers) -> list[WsPeer]:
-    """The host and two members joined, every `peer-joined` read."""
-    slug = meeting.room.slug
-    first = await peers(server, slug, meeting.host.session)
-    await first.join()
-    second = await peers(server, slug, meeting.members[0].session)
-    await second.join()
-    await first.expect("peer-joined")
-    third = await peers(server, slug, meeting.members[1].session)
-    await third.join()
-    await first.expect("peer-joined")
-    await second.expect("peer-joined")
-    return [first, second, third]
-
-
 async def test_a_client_still_sending_its_oversized_frame_loses_its_seat_at_once(
     server: DaphneServer, meeting: Meeting, peers
 ):
     """A client busy sending the rest of a huge frame cannot answer the
     close; autobahn then drops the connection without a code (a lost socket,
     whose seat would be held for resuming). The seat goes with the 4413."""
-    host, member, sender = await three_in_the_room(server, meeting, peers)
+    host, member, sender = await people_in_the_room(server, meeting, peers, 3)
 
     # The header of a masked 8 MiB text frame and a little of its payload;
     # the rest never comes, so the client's own answer to the close (sent
@@ -117,7 +102,7 @@ async def test_an_oversized_frame_is_closed_4413_without_buffering_it(
 async def test_a_reader_that_stops_reading_is_closed_and_the_room_carries_on(
     server: DaphneServer, meeting: Meeting, peers
 ):
-    sender, reader, fast = await three_in_the_room(server, meeting, peers)
+    sender, reader, fast = await people_in_the_room(server, meeting, peers, 3)
     before = rss(server)
 
     # The reader's client takes nothing more off the socket (it keeps pinging,
@@ -154,7 +139,7 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_room_carries_on(
 async def test_a_text_frame_that_is_not_utf8_is_closed_4400_and_the_room_carries_on(
     server: DaphneServer, meeting: Meeting, peers
 ):
-    host, member, sender = await three_in_the_room(server, meeting, peers)
+    host, member, sender = await people_in_the_room(server, meeting, peers, 3)
 
     # A text frame whose bytes are not UTF-8 (the client library would not
     # send one from a str, so the frame is written below its API).
