@@ -189,6 +189,25 @@ async def open_socket() -> AsyncIterator[Opener]:
     await database_sync_to_async(lambda: None)()
 
 
+def fast_timers(settings: Any, **overrides: float) -> None:
+    """Shrink the signaling timers for tests about time."""
+    settings.SIGNALING = {
+        **settings.SIGNALING,
+        "TICK": 0.05,
+        "HEARTBEAT_TIMEOUT": 0.5,
+        "PRESENCE_TTL": 0.3,
+        "RESUME_GRACE": 0.3,
+        **overrides,
+    }
+
+
+async def joined(open_socket: Opener, person: Person | None, slug: str, **fields: Any) -> Socket:
+    """A socket opened by ``person`` that has joined (its ``welcome`` read)."""
+    socket = await open_socket(person, slug)
+    await socket.join(**fields)
+    return socket
+
+
 async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ORM code from an async test (closing its connection, as the consumer does)."""
     return await database_sync_to_async(closes_connections(function))(*args, **kwargs)

@@ -21,7 +21,7 @@ from signaling.groups import room_group, user_group
 from signaling.presence import Entry, get_presence
 from tests.sessions import session_for
 
-from .conftest import WAIT, Closed, Opener, Socket, World, in_thread
+from .conftest import WAIT, Closed, Opener, Socket, World, fast_timers, in_thread, joined
 
 OFFER_SDP = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 CANDIDATE = {
@@ -30,24 +30,6 @@ CANDIDATE = {
     "sdpMLineIndex": 0,
     "usernameFragment": "aB3d",
 }
-
-
-def fast_timers(settings, **overrides: float) -> None:
-    """Shrink the signaling timers for tests about time."""
-    settings.SIGNALING = {
-        **settings.SIGNALING,
-        "TICK": 0.05,
-        "HEARTBEAT_TIMEOUT": 0.5,
-        "PRESENCE_TTL": 0.3,
-        "RESUME_GRACE": 0.3,
-        **overrides,
-    }
-
-
-async def joined(open_socket: Opener, person, slug: str, **fields) -> Socket:
-    socket = await open_socket(person, slug)
-    await socket.join(**fields)
-    return socket
 
 
 # --- Connecting and refusals ------------------------------------------------------------

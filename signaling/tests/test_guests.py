@@ -15,8 +15,7 @@ from rooms import services
 from rooms.guests import GUEST_PASS_KEY, GUEST_PASS_SALT, pass_issue
 from rooms.models import Guest, Room
 
-from .conftest import Opener, World, in_thread
-from .test_consumers import fast_timers, joined
+from .conftest import Opener, World, fast_timers, in_thread, joined
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,7 @@ from signaling.hosts import acting_host
 from signaling.live import live_call
 from signaling.presence import Entry, get_presence
 
-from .conftest import Opener, Socket, World, in_thread
-from .test_consumers import joined
+from .conftest import Opener, Socket, World, in_thread, joined
 
 
 def seat(peer: str, seq: int, *, host: bool = False) -> Entry:

@@ -6,8 +6,7 @@ from typing import Any
 
 from rooms.models import AuditEvent, Membership, Room
 
-from .conftest import Opener, Person, Socket, World, in_thread
-from .test_consumers import joined
+from .conftest import Opener, Person, Socket, World, in_thread, joined
 
 
 async def lobby_on(world: World, **more: Any) -> None:

@@ -16,27 +16,16 @@ from signaling import resume
 from signaling.presence import get_presence
 from signaling.protocol import CloseCode
 
-from .conftest import Opener, Socket, World, in_thread
+from .conftest import Opener, Socket, World, fast_timers, in_thread, joined
 
 SDP = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 STATE = {"muted": True, "camera": True, "screen": False, "hand": True}
 
 
 def timers(settings, **overrides: float) -> None:
-    settings.SIGNALING = {
-        **settings.SIGNALING,
-        "TICK": 0.05,
-        "HEARTBEAT_TIMEOUT": 5,
-        "PRESENCE_TTL": 0.3,
-        "RESUME_GRACE": 5,
-        **overrides,
-    }
-
-
-async def joined(open_socket: Opener, person, slug: str, **fields) -> Socket:
-    socket = await open_socket(person, slug)
-    await socket.join(**fields)
-    return socket
+    """``fast_timers``, with time to resume: a heartbeat timeout and a grace
+    of 5 s unless a test shortens them."""
+    fast_timers(settings, **{"HEARTBEAT_TIMEOUT": 5, "RESUME_GRACE": 5, **overrides})
 
 
 async def next_frame(socket: Socket, within: float = 3.0) -> dict:
