@@ -3,6 +3,7 @@
 Run with ``daphne meet.asgi:application`` (or ``manage.py runserver`` in development).
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -24,3 +25,12 @@ application = ProtocolTypeRouter(
         "websocket": OriginCheckMiddleware(websocket_application),
     }
 )
+
+# The collector in large steps: with CPython's default (a pass every 700 new
+# objects, a full pass whenever the survivors grow by a quarter) a server
+# gaining sockets runs full passes over everything it holds (Django and every
+# socket: about 0.1 s each with 2,000 sockets), several of them during a join
+# storm. Passes every 50,000 new objects, and full ones after 100 of those,
+# cost a join storm of 200 a fifth of its p99 and no dropped handshakes
+# (docs/benchmarks.md, "Seventh run").
+gc.set_threshold(50_000, 10, 10)
