@@ -332,6 +332,15 @@ def join_check(*, slug: str, user: Participant) -> JoinGrant:
     return selectors.call_join_check(slug=slug, user=user)
 
 
+@reads
+def session_join_check(*, session_key: str, slug: str, user: Participant) -> JoinGrant:
+    """``join_check`` with the socket's session read again from the database:
+    for a socket admitted while one of its user's sessions logged out
+    (``signaling.events.session_ended``). Raises ``NotSignedIn`` when it was
+    this socket's session, then as ``join_check``."""
+    return _admission(session_key, slug, fresh=True, user_id=user.pk).grant
+
+
 class Recheck(NamedTuple):
     session_key: str
     user_id: int

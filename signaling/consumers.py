@@ -38,6 +38,7 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -440,10 +441,9 @@ class CallConsumer(Connection):
         except ProtocolError:
             return False
         kind, fields, _ref = parsed
-        target = self.peers.get(fields["to"]) if kind in RELAYED_TYPES else None
-        deliver = None
-        if target is not None and self.receivers is not None:
-            deliver = self.receivers.get(target.channel)
+        deliver = (
+            self.local_receiver(self.peers.get(fields["to"])) if kind in RELAYED_TYPES else None
+        )
         now = time.monotonic()
         if deliver is None or not self.bucket.take(now):
             message["parsed"] = parsed
@@ -451,6 +451,13 @@ class CallConsumer(Connection):
         self.last_seen = now
         deliver(self.signal_event(kind, fields))
         return True
+
+    def local_receiver(self, target: Entry | None) -> Callable[[dict[str, Any]], None] | None:
+        """What hands an event to ``target``'s socket when it is in this
+        process (signaling.inbox), else None."""
+        if target is None or self.receivers is None:
+            return None
+        return self.receivers.get(target.channel)
 
     def signal_event(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         """An offer, answer or candidate for its addressee, stamped with our peer id."""
@@ -500,7 +507,7 @@ class CallConsumer(Connection):
             )
             return
         event = self.signal_event(kind, fields)
-        local = self.receivers.get(target.channel) if self.receivers is not None else None
+        local = self.local_receiver(target)
         if local is not None:
             local(event)  # the addressee is in this process: no channel-layer hop
             return
@@ -522,14 +529,21 @@ class CallConsumer(Connection):
         # the room may have been locked since, or our role changed; ending the
         # room or removing us would have closed the socket already. A socket
         # that opened just now reuses its check (join storms pay one, not two),
-        # unless the room's access changed lately: an end or a removal
-        # broadcast while our check ran reached the room's group before we
-        # were in it (signaling.events.note_access_change).
+        # unless the room's access changed lately or our user logged out
+        # somewhere: an end, a removal or a logout broadcast while our check
+        # ran reached the room's or the user's group before we were in it
+        # (signaling.events.note_access_change).
         assert self.grant is not None  # noqa: S101  (admitted sockets always have one)
-        stale = time.monotonic() - self.checked_at > JOIN_CHECK_FRESH_FOR or (
-            await self.presence.access_changed_lately(self.grant.room_id)
+        fresh = time.monotonic() - self.checked_at <= JOIN_CHECK_FRESH_FOR
+        changed = (
+            await self.presence.access_changed_lately(
+                room_id=self.grant.room_id, user_id=self.user.pk if self.user.pk > 0 else None
+            )
+            if fresh
+            else frozenset()
         )
-        if stale and not await self.check_again():
+        # After a logout of our user, our session is read again too.
+        if (not fresh or changed) and not await self.check_again(session="user" in changed):
             return
         grant = self.grant
         if fields["resume"] is not None:
@@ -541,12 +555,24 @@ class CallConsumer(Connection):
             return
         await self.take_seat(grant, fields, secrets.token_urlsafe(9))
 
-    async def check_again(self) -> bool:
-        """The access checks once more (``access.join_check``): whether we may
-        go on with the grant renewed, or we left with the refusal's code."""
+    async def check_again(self, *, session: bool = False) -> bool:
+        """The access checks once more (``access.join_check``, with ``session``
+        ``access.session_join_check``): whether we may go on with the grant
+        renewed, or we left with the refusal's code."""
         started = time.monotonic()
         try:
-            self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
+            if session:
+                self.grant = await access.read(
+                    access.session_join_check,
+                    session_key=self.session_key,
+                    slug=self.slug,
+                    user=self.user,
+                )
+            else:
+                self.grant = await access.read(access.join_check, slug=self.slug, user=self.user)
+        except access.NotSignedIn:
+            await self.depart(CloseCode.NOT_SIGNED_IN, None, "logged out")
+            return False
         except JoinRefused as refused:
             await self.depart(access.REFUSAL_CODES[refused.reason], None, refused.reason)
             return False

@@ -3,9 +3,9 @@
 Called from ``transaction.on_commit`` in ``rooms.services`` so a rolled-back
 change never disconnects anyone. Each function is one ``group_send``; the
 consumers in every server process act on it. A change to who may be in a
-room is also noted in presence first (``note_access_change``), for the
-sockets whose admission is under way and who join the group too late to
-hear the event.
+room, and a logout, is also noted in presence first (``note_access_change``),
+for the sockets whose admission is under way and who join the group too late
+to hear the event.
 """
 
 import hashlib
@@ -33,30 +33,33 @@ def _group_send(group: str, message: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(group, message)
 
 
-def note_access_change(room_id: int) -> None:
+def note_access_change(*, room_id: int | None = None, user_id: int | None = None) -> None:
     """A socket admitted at this moment checks again before it takes a seat
     (``Presence.note_access_change_sync``). Should Redis fail here, the
     periodic re-check (``RECHECK_INTERVAL``) still closes such a socket."""
     try:
-        get_presence().note_access_change_sync(room_id)
+        get_presence().note_access_change_sync(room_id=room_id, user_id=user_id)
     except redis.RedisError:
-        logger.warning("signaling: could not note the access change of room=%s", room_id)
+        logger.warning(
+            "signaling: could not note the access change of room=%s user=%s", room_id, user_id
+        )
 
 
 def room_ended(*, room_id: int) -> None:
     """Disconnect everyone in the room's call (close code 4410)."""
-    note_access_change(room_id)
+    note_access_change(room_id=room_id)
     _group_send(room_group(room_id), {"type": "room.ended"})
 
 
 def member_removed(*, room_id: int, user_id: int) -> None:
     """Disconnect a user who is no longer a member of the room (close code 4403)."""
-    note_access_change(room_id)
+    note_access_change(room_id=room_id)
     _group_send(room_group(room_id), {"type": "member.removed", "user": user_id})
 
 
 def session_ended(*, user_id: int, session_key: str) -> None:
     """Disconnect the sockets opened with a session that just logged out (4401)."""
+    note_access_change(user_id=user_id)
     _group_send(
         user_group(user_id),
         {"type": "session.ended", "session": session_fingerprint(session_key)},
@@ -65,7 +68,7 @@ def session_ended(*, user_id: int, session_key: str) -> None:
 
 def guests_removed(*, room_id: int, participant_ids: list[int]) -> None:
     """Disconnect guests whose access ended (invite revoked): close code 4411."""
-    note_access_change(room_id)
+    note_access_change(room_id=room_id)
     _group_send(room_group(room_id), {"type": "guests.removed", "participants": participant_ids})
 
 

@@ -28,8 +28,9 @@ Redis keys, per room (``{id}`` is a hash tag, so a room's keys share a slot):
 PEXPIRE of twice the entry TTL and at least a minute, so an empty or
 abandoned room leaves nothing behind, and a room outlives a Redis that was
 unreachable for up to a minute. ``<prefix>:{<room id>}:changed`` is there
-for ``CHANGED_FOR`` seconds after the room's access changed
-(``note_access_change_sync``).
+for ``CHANGED_FOR`` seconds after the room's access changed, and
+``<prefix>:user:<user id>:changed`` after one of the user's sessions logged
+out (``note_access_change_sync``).
 
 Surviving Redis trouble (docs/deployment.md):
 
@@ -56,7 +57,7 @@ import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import redis
 import redis.asyncio as aioredis
@@ -69,6 +70,8 @@ from meet import redisconf
 # socket reuses its admission check for its join
 # (signaling.consumers.JOIN_CHECK_FRESH_FOR, counted from the check's start).
 CHANGED_FOR = 10.0
+# What changed lately: a room's access, or a user's sessions (a logout).
+Changed = Literal["room", "user"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,17 +240,23 @@ class Presence(ABC):
         """The peer ids with an entry in the room (expired or not)."""
 
     @abstractmethod
-    def note_access_change_sync(self, room_id: int) -> None:
-        """The room's access just changed (it ended, was deleted, someone was
-        removed) and its call is being told (signaling.events). A socket
-        whose admission check ran while this happened joined the room's group
+    def note_access_change_sync(
+        self, *, room_id: int | None = None, user_id: int | None = None
+    ) -> None:
+        """A room's access just changed (it ended, was deleted, someone was
+        removed), or a user's session just logged out, and the sockets
+        concerned are being told (signaling.events). A socket whose admission
+        check ran while this happened joined the room's or the user's group
         too late to hear it: ``access_changed_lately`` tells it to check again.
         Remembered for ``CHANGED_FOR`` seconds."""
 
     @abstractmethod
-    async def access_changed_lately(self, room_id: int) -> bool:
-        """Whether ``note_access_change_sync`` was called for the room within
-        the last ``CHANGED_FOR`` seconds."""
+    async def access_changed_lately(
+        self, *, room_id: int, user_id: int | None
+    ) -> frozenset[Changed]:
+        """What ``note_access_change_sync`` was called for within the last
+        ``CHANGED_FOR`` seconds: the room, the user (None: a guest, who has
+        no sessions), both or neither."""
 
     async def aclose(self) -> None:  # noqa: B027  (optional hook: memory holds no connections)
         """Release connections bound to the running event loop."""
@@ -264,8 +273,9 @@ class MemoryPresence(Presence):
         # insertion order, which is join order.
         self._rooms: dict[int, dict[str, tuple[Entry, float]]] = {}
         self._seq = 0
-        # room id -> until when (monotonic) its last access change is remembered.
-        self._changed: dict[int, float] = {}
+        # ("room" or "user", id) -> until when (monotonic) its last access
+        # change is remembered.
+        self._changed: dict[tuple[Changed, int], float] = {}
 
     def _reap(self, room: dict[str, tuple[Entry, float]], now: float) -> list[Entry]:
         dead = [peer for peer, (_, expires) in room.items() if expires <= now]
@@ -397,16 +407,27 @@ class MemoryPresence(Presence):
     async def peer_ids(self, room_id: int) -> set[str]:
         return set(self._rooms.get(room_id, {}))
 
-    def note_access_change_sync(self, room_id: int) -> None:
+    def note_access_change_sync(
+        self, *, room_id: int | None = None, user_id: int | None = None
+    ) -> None:
         now = time.monotonic()
-        # Called from views' threads too: one dict assignment, and whatever
-        # expired is dropped from a copy of the keys.
+        # Called from views' threads too: one dict assignment each, and
+        # whatever expired is dropped from a copy of the keys.
         for stale in [key for key, until in list(self._changed.items()) if until <= now]:
             self._changed.pop(stale, None)
-        self._changed[room_id] = now + CHANGED_FOR
+        if room_id is not None:
+            self._changed[("room", room_id)] = now + CHANGED_FOR
+        if user_id is not None:
+            self._changed[("user", user_id)] = now + CHANGED_FOR
 
-    async def access_changed_lately(self, room_id: int) -> bool:
-        return self._changed.get(room_id, -math.inf) > time.monotonic()
+    async def access_changed_lately(
+        self, *, room_id: int, user_id: int | None
+    ) -> frozenset[Changed]:
+        now = time.monotonic()
+        keys: list[tuple[Changed, int]] = [("room", room_id)]
+        if user_id is not None:
+            keys.append(("user", user_id))
+        return frozenset(key[0] for key in keys if self._changed.get(key, -math.inf) > now)
 
     def clear(self) -> None:
         """Forget everything (tests)."""
@@ -802,13 +823,29 @@ class RedisPresence(Presence):
     def changed_key(self, room_id: int) -> str:
         return f"{self.prefix}:{{{int(room_id)}}}:changed"
 
-    def note_access_change_sync(self, room_id: int) -> None:
+    def user_changed_key(self, user_id: int) -> str:
+        return f"{self.prefix}:user:{int(user_id)}:changed"
+
+    def note_access_change_sync(
+        self, *, room_id: int | None = None, user_id: int | None = None
+    ) -> None:
         if self._sync is None:
             self._sync = self.config.sync_client(decode_responses=True)
-        self._sync.set(self.changed_key(room_id), 1, px=_ms(CHANGED_FOR))
+        if room_id is not None:
+            self._sync.set(self.changed_key(room_id), 1, px=_ms(CHANGED_FOR))
+        if user_id is not None:
+            self._sync.set(self.user_changed_key(user_id), 1, px=_ms(CHANGED_FOR))
 
-    async def access_changed_lately(self, room_id: int) -> bool:
-        return bool(await self._loop_client().client.exists(self.changed_key(room_id)))
+    async def access_changed_lately(
+        self, *, room_id: int, user_id: int | None
+    ) -> frozenset[Changed]:
+        scopes: list[Changed] = ["room"]
+        keys = [self.changed_key(room_id)]
+        if user_id is not None:
+            scopes.append("user")
+            keys.append(self.user_changed_key(user_id))
+        found = await self._loop_client().client.mget(keys)
+        return frozenset(scope for scope, value in zip(scopes, found, strict=True) if value)
 
     async def aclose(self) -> None:
         found = self._clients.pop(asyncio.get_running_loop(), None)

@@ -11,8 +11,9 @@ from . import events
 def close_sockets_on_logout(
     sender: object, request: HttpRequest | None, user: Any, **kwargs: Any
 ) -> None:
-    """Logging out in one tab ends that session's calls in every tab at once;
-    other sessions notice on their next periodic re-check."""
+    """Logging out in one tab ends that session's calls in every tab at once,
+    and a socket of that session being admitted right now checks again before
+    it takes a seat; other sessions notice on their next periodic re-check."""
     if user is None or request is None or not request.session.session_key:
         return
     events.session_ended(user_id=user.pk, session_key=request.session.session_key)

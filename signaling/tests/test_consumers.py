@@ -640,7 +640,7 @@ async def test_a_join_reuses_the_admission_check_unless_the_access_changed_latel
     monkeypatch.setattr(access, "join_check", counted)
     await joined(open_socket, world.alex, world.slug)
     assert checks == []  # a join storm pays one check per socket, not two
-    await in_thread(events.note_access_change, world.room.pk)
+    await in_thread(events.note_access_change, room_id=world.room.pk)
     await joined(open_socket, world.sam, world.slug)
     assert checks == [world.slug]
 
@@ -678,6 +678,42 @@ def log_out(session_key: str) -> None:
     client.cookies["sessionid"] = session_key
     response = client.post(reverse("account_logout"))
     assert response.status_code == 302
+
+
+async def test_a_socket_admitted_while_its_session_logs_out_cannot_take_a_seat(
+    world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch
+):
+    host = await joined(open_socket, world.host, world.slug)
+    read, go_on = admission_held_open(monkeypatch)
+    alex = await open_socket(world.alex, world.slug)
+    await read.wait()
+    # The logout's broadcast reaches alex's user group before alex is in it.
+    await in_thread(log_out, world.alex.session)
+    go_on.set()
+    await alex.send({"type": "join", "name": "", "state": {}})
+    assert await alex.closed() == 4401
+    assert await get_presence().count([world.room.pk]) == {world.room.pk: 1}
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+
+
+async def test_a_logout_makes_only_that_users_joins_check_again(
+    world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch
+):
+    checks: list[str] = []
+    session_join_check = access.session_join_check
+
+    def counted(**kwargs):
+        checks.append(kwargs["slug"])
+        return session_join_check(**kwargs)
+
+    monkeypatch.setattr(access, "session_join_check", counted)
+    await in_thread(events.note_access_change, user_id=world.alex.pk)
+    await joined(open_socket, world.sam, world.slug)
+    assert checks == []
+    # Another session of alex's logged out: this one is still signed in.
+    await joined(open_socket, world.alex, world.slug)
+    assert checks == [world.slug]
 
 
 async def test_a_logout_event_for_another_session_is_ignored(world: World, open_socket: Opener):

@@ -125,15 +125,32 @@ async def test_expired_entries_are_reaped_once_by_join_or_refresh(backend: Prese
 async def test_an_access_change_is_remembered_for_a_while_per_room(
     backend: Presence, monkeypatch: pytest.MonkeyPatch
 ):
-    assert not await backend.access_changed_lately(ROOM)
-    backend.note_access_change_sync(ROOM)
-    assert await backend.access_changed_lately(ROOM)
-    assert not await backend.access_changed_lately(ROOM + 1)
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=None) == set()
+    backend.note_access_change_sync(room_id=ROOM)
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=None) == {"room"}
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=7) == {"room"}
+    assert await backend.access_changed_lately(room_id=ROOM + 1, user_id=None) == set()
     monkeypatch.setattr(presence, "CHANGED_FOR", 0.05)
-    backend.note_access_change_sync(ROOM + 1)
+    backend.note_access_change_sync(room_id=ROOM + 1)
     await asyncio.sleep(0.1)
-    assert not await backend.access_changed_lately(ROOM + 1)
-    assert await backend.access_changed_lately(ROOM)
+    assert await backend.access_changed_lately(room_id=ROOM + 1, user_id=None) == set()
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=None) == {"room"}
+
+
+async def test_a_logout_is_remembered_for_a_while_per_user_in_every_room(
+    backend: Presence, monkeypatch: pytest.MonkeyPatch
+):
+    backend.note_access_change_sync(user_id=7)
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=7) == {"user"}
+    assert await backend.access_changed_lately(room_id=ROOM + 1, user_id=7) == {"user"}
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=8) == set()
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=None) == set()
+    backend.note_access_change_sync(room_id=ROOM)
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=7) == {"room", "user"}
+    monkeypatch.setattr(presence, "CHANGED_FOR", 0.05)
+    backend.note_access_change_sync(user_id=8)
+    await asyncio.sleep(0.1)
+    assert await backend.access_changed_lately(room_id=ROOM, user_id=8) == {"room"}
 
 
 def test_an_access_change_outlives_the_reuse_of_an_admission_check():
