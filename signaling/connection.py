@@ -25,9 +25,9 @@ lives in the process:
   while this connection is idle (no handler running, nothing queued before
   it) is offered to ``receive_now`` in the transport's read callback; the
   call consumer answers a ``ping`` there and then, and hands a relay to a
-  peer in this process to that peer, without waking its task (heartbeats
-  are most of what an idle call costs, relays most of what a busy one
-  does). Anything else, or anything arriving while the connection is busy,
+  peer in this process to that peer (to one in another, it hands it to the
+  Redis layer's ``send_soon``), without waking its task (heartbeats are
+  most of what an idle call costs, relays most of what a busy one does). Anything else, or anything arriving while the connection is busy,
   takes the usual path, so order holds.
 - **Sends never wait for another socket.** ``transmit`` starts the server's
   ``send`` and, when the server makes it wait (the client is not reading and
@@ -132,6 +132,7 @@ class Connection(AsyncWebsocketConsumer):
         "overflowed",
         "receivers",
         "scope",
+        "send_soon",
         "sending",
         "source",
     )
@@ -150,6 +151,8 @@ class Connection(AsyncWebsocketConsumer):
         self.overflowed = False
         # The layer's local receivers (channel name -> deliver), when it has them.
         self.receivers: dict[str, Callable[[dict[str, Any]], None]] | None = None
+        # The layer's send without waiting (channel, message, failed), when it has one.
+        self.send_soon: Callable[..., None] | None = None
         self.max_queue = 1 << 20
         # daphne's input for us (signaling.inbox), while it offers us messages.
         self.source: Inbox | None = None
@@ -174,6 +177,7 @@ class Connection(AsyncWebsocketConsumer):
             if attach is not None:
                 attach(self.channel_name, self.deliver)
                 self.receivers = layer.receivers
+                self.send_soon = getattr(layer, "send_soon", None)
                 await self._pump(receive)
             else:
                 reader = functools.partial(layer.receive, self.channel_name)

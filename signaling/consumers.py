@@ -429,9 +429,11 @@ class CallConsumer(Connection):
         return True
 
     def relay_now(self, message: dict[str, Any], text: str) -> bool:
-        """``relay``, for an offer, answer or candidate whose addressee's
-        socket is in this process: handed to it at once. A frame that is not
-        one (or is for a peer elsewhere, or over the rate limit) goes on to
+        """``relay``, for an offer, answer or candidate: handed at once to
+        its addressee's socket when it is in this process, or to the
+        layer's ``send_soon`` for a socket in another (the Redis pub/sub
+        layer), without waiting for Redis. A frame that is not one (or is
+        for a peer we do not know, or over the rate limit) goes on to
         ``receive`` with its parse; one that does not parse is parsed again
         there, to be refused."""
         if frame_too_large(text, self.limits):
@@ -440,17 +442,32 @@ class CallConsumer(Connection):
             parsed = parse_client_message(text, self.limits)
         except ProtocolError:
             return False
-        kind, fields, _ref = parsed
-        deliver = (
-            self.local_receiver(self.peers.get(fields["to"])) if kind in RELAYED_TYPES else None
-        )
+        kind, fields, ref = parsed
+        target = self.peers.get(fields["to"]) if kind in RELAYED_TYPES else None
+        deliver = self.local_receiver(target)
         now = time.monotonic()
-        if deliver is None or not self.bucket.take(now):
+        if (
+            target is None
+            or (deliver is None and self.send_soon is None)
+            or not self.bucket.take(now)
+        ):
             message["parsed"] = parsed
             return False
         self.last_seen = now
-        deliver(self.signal_event(kind, fields))
+        event = self.signal_event(kind, fields)
+        if deliver is not None:
+            deliver(event)
+        else:
+            assert self.send_soon is not None  # noqa: S101  (checked above)
+            self.send_soon(target.channel, event, functools.partial(self.relay_failed, kind, ref))
         return True
+
+    def relay_failed(self, kind: str, ref: str | None, exc: BaseException) -> None:
+        """A relay sent with ``send_soon`` did not reach Redis: dropped, and
+        the sender told so, as ``receive`` tells of a handler that failed."""
+        logger.error("signaling: %s failed peer=%s: %r", kind, self.peer_id or "-", exc)
+        if not self.closing:
+            self.transmit(error_frame(ErrorCode.SERVER_ERROR, "The server failed.", ref))
 
     def local_receiver(self, target: Entry | None) -> Callable[[dict[str, Any]], None] | None:
         """What hands an event to ``target``'s socket when it is in this

@@ -27,6 +27,8 @@ from channels_redis.utils import _wrap_close, decode_hosts
 logger = logging.getLogger(__name__)
 
 Receiver = Callable[[dict[str, Any]], None]
+# Called should a message sent with ``send_soon`` fail to reach Redis.
+Failed = Callable[[BaseException], None]
 
 
 class InMemoryChannelLayer(layers.InMemoryChannelLayer):
@@ -134,6 +136,12 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     def receivers(self) -> dict[str, Receiver]:
         return self._get_layer().receivers
 
+    def send_soon(self, channel: str, message: dict[str, Any], failed: Failed) -> None:
+        """``send``, without waiting for Redis to take the message: in order
+        with everything this process sends, and ``failed`` is called should
+        it not reach Redis."""
+        self._get_layer().send_soon(channel, message, failed)
+
 
 ORIGIN_BYTES = 16
 
@@ -183,6 +191,18 @@ class LocalFirstLoopLayer(pubsub.RedisPubSubLoopLayer):
             return
         await self._get_shard(channel).publish(channel, self.channel_layer.serialize(message))
 
+    def send_soon(self, channel: str, message: dict[str, Any], failed: Failed) -> None:
+        if channel in self.channels:
+            receiver = self.receivers.get(channel)
+            if receiver is not None:
+                receiver(message)
+            else:
+                self.deliver(channel, None, self.channel_layer.serialize(message))
+            return
+        self._get_shard(channel).publish_soon(
+            channel, self.channel_layer.serialize(message), failed
+        )
+
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         group_channel = self._get_group_channel_name(group)
         payload = self.channel_layer.serialize(message)
@@ -200,23 +220,32 @@ class OriginAwareShard(pubsub.RedisSingleShardConnection):
     Here a publish joins the batch being collected and waits for it; one
     task sends each batch as a single pipeline, in arrival order, while the
     next batch collects (group commit). Order, completion and errors are
-    what each caller would have seen publishing alone.
+    what each caller would have seen publishing alone. ``publish_soon``
+    joins the batch without waiting (a relay: the sender's socket goes on
+    reading), and hears of a failure through its ``failed``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._batch: list[tuple[str, bytes]] = []
+        self._batch: list[tuple[str, bytes, Failed | None]] = []
         self._batch_sent: asyncio.Future[None] | None = None
         self._sender: asyncio.Task[None] | None = None
 
     async def publish(self, channel: str, message: bytes) -> None:
+        await asyncio.shield(self._join_batch(channel, message, None))
+
+    def publish_soon(self, channel: str, message: bytes, failed: Failed) -> None:
+        self._join_batch(channel, message, failed)
+
+    def _join_batch(
+        self, channel: str, message: bytes, failed: Failed | None
+    ) -> asyncio.Future[None]:
         if self._batch_sent is None:
             self._batch_sent = asyncio.get_running_loop().create_future()
-        self._batch.append((channel, message))
-        sent = self._batch_sent
+        self._batch.append((channel, message, failed))
         if self._sender is None or self._sender.done():
             self._sender = asyncio.ensure_future(self._send_batches())
-        await asyncio.shield(sent)
+        return self._batch_sent
 
     async def _send_batches(self) -> None:
         while self._batch:
@@ -227,13 +256,19 @@ class OriginAwareShard(pubsub.RedisSingleShardConnection):
                 async with self._lock:
                     self._ensure_redis()
                     pipe = self._redis.pipeline(transaction=False)
-                    for channel, message in batch:
+                    for channel, message, _failed in batch:
                         pipe.publish(channel, message)
                     await pipe.execute()
             except Exception as exc:
                 sent.set_exception(exc)
                 # Mark it retrieved: its callers may all have gone away.
                 sent.exception()
+                for _channel, _message, failed in batch:
+                    if failed is not None:
+                        try:
+                            failed(exc)
+                        except Exception:
+                            logger.exception("signaling: reporting a failed publish failed")
             else:
                 sent.set_result(None)
 

@@ -142,6 +142,47 @@ async def test_an_attached_receiver_gets_local_and_remote_messages_in_order(redi
     await elsewhere.flush()
 
 
+@pytest.mark.redis
+async def test_send_soon_keeps_the_senders_order_with_sends_and_group_sends(redis_url):
+    here, elsewhere = two_processes(redis_url)
+    channel = await elsewhere.new_channel()
+    await elsewhere.group_add("room.4", channel)
+    failures: list[BaseException] = []
+    here.send_soon(channel, {"type": "x", "n": 1}, failures.append)
+    await here.group_send("room.4", {"type": "x", "n": 2})
+    here.send_soon(channel, {"type": "x", "n": 3}, failures.append)
+    here.send_soon(channel, {"type": "x", "n": 4}, failures.append)
+    await here.send(channel, {"type": "x", "n": 5})
+    assert [(await receive(elsewhere, channel))["n"] for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert failures == []
+    # To a channel of this process it is delivered at once.
+    local: list[int] = []
+    mine = await here.new_channel()
+    here.attach(mine, lambda message: local.append(message["n"]))
+    here.send_soon(mine, {"type": "x", "n": 6}, failures.append)
+    assert local == [6]
+    await here.flush()
+    await elsewhere.flush()
+
+
+async def test_a_send_soon_that_cannot_reach_redis_reports_its_failure():
+    layer = RedisPubSubChannelLayer(hosts=["redis://127.0.0.1:1/0"], prefix="test")
+    failed = asyncio.Event()
+    failures: list[BaseException] = []
+
+    def report(exc: BaseException) -> None:
+        failures.append(exc)
+        failed.set()
+
+    layer.send_soon("specific.elsewhere!a", {"type": "x"}, report)
+    layer.send_soon("specific.elsewhere!b", {"type": "x"}, report)
+    await asyncio.wait_for(failed.wait(), timeout=10)
+    assert len(failures) == 2
+    with pytest.raises(Exception):  # noqa: B017, PT011  (whatever redis-py raises)
+        await layer.send("specific.elsewhere!c", {"type": "x"})
+    await layer.flush()
+
+
 async def test_the_in_memory_layer_hands_attached_channels_their_messages_at_once():
     layer = InMemoryChannelLayer()
     got: list[dict] = []
