@@ -27,8 +27,9 @@ lives in the process:
   call consumer answers a ``ping`` there and then, and hands a relay to a
   peer in this process to that peer (to one in another, it hands it to the
   Redis layer's ``send_soon``), without waking its task (heartbeats are
-  most of what an idle call costs, relays most of what a busy one does). Anything else, or anything arriving while the connection is busy,
-  takes the usual path, so order holds.
+  most of what an idle call costs, relays most of what a busy one does).
+  Anything else, or anything arriving while the connection is busy, takes
+  the usual path, so order holds.
 - **Sends never wait for another socket.** ``transmit`` starts the server's
   ``send`` and, when the server makes it wait (the client is not reading and
   the socket's buffer is full), keeps later frames in the connection's
