@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 from channels.layers import get_channel_layer
@@ -1104,6 +1105,31 @@ async def test_a_relay_to_a_peer_in_this_process_is_handed_over_as_it_arrives(
         "from": alex.peer,
         "candidate": candidate,
     }
+
+
+async def test_a_relay_to_a_peer_in_another_process_leaves_without_waiting_and_reports_failure(
+    world: World, open_socket: Opener
+):
+    alex = await joined(open_socket, world.alex, world.slug)
+    sam = await joined(open_socket, world.sam, world.slug)
+    await alex.expect("peer-joined")
+    consumer = consumer_of(alex, world.room.pk)
+    # As alex's process sees sam on another process behind the Redis layer.
+    consumer.receivers = {}
+    handed: list[tuple[str, dict, Callable[[BaseException], None]]] = []
+    consumer.send_soon = lambda channel, event, failed: handed.append((channel, event, failed))
+    frame = {"type": "answer", "to": sam.peer, "sdp": "v=0\r\n" + "a=x\r\n" * 20, "ref": "a1"}
+    assert consumer.receive_now({"type": "websocket.receive", "text": json.dumps(frame)})
+    [(channel, event, failed)] = handed
+    sam_entry = consumer.peers[sam.peer]
+    assert channel == sam_entry.channel
+    assert event["from"] == alex.peer
+    assert json.loads(event["text"]) == {"type": "answer", "from": alex.peer, "sdp": frame["sdp"]}
+    # Redis did not take the batch: alex hears of it, as of any failed frame.
+    failed(ConnectionError("Redis is unreachable"))
+    await alex.expect("error", code="server-error", ref="a1")
+    await alex.send({"type": "ping"})
+    await alex.expect("pong")
 
 
 @pytest.mark.parametrize(
