@@ -664,6 +664,7 @@ class CallConsumer(Connection):
 
     async def knock(self) -> None:
         if self.waiting is not None and not self.closing:
+            self.waiting.knocked = time.monotonic()
             await self.channel_layer.group_send(
                 room_group(self.room_id), lobby.knock_event(self.waiting, self.channel_name)
             )
@@ -743,9 +744,19 @@ class CallConsumer(Connection):
         if not (self.joined and self.is_host):
             return
         knock = lobby.knock_from(event)
-        if knock.id not in self.knocks:
-            self.knocks[knock.id] = knock
-            self.transmit(encode(lobby.knock_frame(knock)))
+        known = self.knocks.get(knock.id)
+        if known is not None:
+            known.heard = knock.heard  # the lease goes on
+            return
+        self.knocks[knock.id] = knock
+        self.transmit(encode(lobby.knock_frame(knock)))
+
+    def forget_old_knocks(self, now: float) -> None:
+        """Knocks not heard for ``KNOCK_LEASE``: their waiter is gone without
+        a word (its server process died)."""
+        for knock in [k for k in self.knocks.values() if now - k.heard >= lobby.KNOCK_LEASE]:
+            del self.knocks[knock.id]
+            self.transmit(encode(lobby.gone_frame(knock.id)))
 
     def lobby_gone(self, event: dict[str, Any]) -> None:
         if self.knocks.pop(str(event["id"]), None) is not None:
@@ -1156,7 +1167,8 @@ class CallConsumer(Connection):
         await self.depart(CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "could not keep up")
 
     async def tick(self) -> None:
-        """Every ``TICK``: heartbeat timeout, presence refresh and reaping."""
+        """Every ``TICK``: heartbeat timeout, presence refresh and reaping;
+        the lobby's leases (a waiter knocks again, a host forgets old knocks)."""
         if self.closing:
             return
         now = time.monotonic()
@@ -1170,7 +1182,11 @@ class CallConsumer(Connection):
             )
             return
         if not self.joined:
+            if self.waiting is not None and now - self.waiting.knocked >= lobby.KNOCK_EVERY:
+                await self.knock()
             return
+        if self.knocks:
+            self.forget_old_knocks(now)
         present, reaped = await self.presence.refresh(self.room_id, self.peer_id, self.seat_ttl)
         # If our own entry is among the reaped, the announcement closes us too.
         await self.announce_left(reaped, LeaveReason.TIMEOUT)

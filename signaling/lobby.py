@@ -15,6 +15,11 @@ database query or presence read per message:
 - **Whoever stops waiting announces it** (``lobby.gone``): the waiter itself,
   when it is admitted, denied, or its socket closes, so every host's map
   loses it exactly when it should.
+- **A knock is a lease.** A waiter knocks again every ``KNOCK_EVERY``
+  seconds (its connection's tick), and a host's connection forgets a knock
+  it has not heard for ``KNOCK_LEASE`` (telling its browser ``knock-gone``):
+  a waiter whose server process died, and so could not say ``lobby.gone``,
+  does not stay in the hosts' lists.
 - **Hosts answer one waiter on its own channel** (``lobby.admit`` /
   ``lobby.deny``). Admitted, the waiter takes a seat through the normal
   ``presence.join`` (the seat cap holds as for any join: 4409 when full);
@@ -31,6 +36,7 @@ wait and are told so.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +47,10 @@ from rooms.selectors import JoinGrant
 
 # ``admit`` / ``deny`` with this id answer everyone waiting.
 EVERYONE = "*"
+# A waiter knocks again this often (seconds), and a host forgets a knock not
+# heard for KNOCK_LEASE: more than two missed knocks, plus a tick either side.
+KNOCK_EVERY = 30.0
+KNOCK_LEASE = 75.0
 
 
 def is_guest(user_id: int) -> bool:
@@ -63,12 +73,14 @@ class Waiter:
     fields: dict[str, Any]
     # Peer ids of the hosts in the call, as this waiter knows them.
     hosts: set[str] = field(default_factory=set)
+    # When this waiter last knocked (time.monotonic()).
+    knocked: float = 0.0
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "guest": self.guest}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Knock:
     """A waiter as a host's connection knows it."""
 
@@ -76,6 +88,8 @@ class Knock:
     name: str
     guest: bool
     channel: str
+    # When the host's connection last heard this knock (time.monotonic()).
+    heard: float = 0.0
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "guest": self.guest}
@@ -104,6 +118,7 @@ def knock_from(event: dict[str, Any]) -> Knock:
         name=str(data["name"]),
         guest=bool(data["guest"]),
         channel=str(event["channel"]),
+        heard=time.monotonic(),
     )
 
 

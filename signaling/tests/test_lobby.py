@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from rooms.models import AuditEvent, Membership, Room
+import pytest
+from channels.layers import get_channel_layer
 
-from .conftest import Opener, Person, Socket, World, in_thread, joined
+from rooms.models import AuditEvent, Membership, Room
+from signaling import lobby
+from signaling.groups import room_group
+
+from .conftest import Opener, Person, Socket, World, fast_timers, in_thread, joined
 
 
 async def lobby_on(world: World, **more: Any) -> None:
@@ -193,6 +199,32 @@ async def test_a_waiter_who_leaves_disappears_from_the_knocks(world: World, open
     await host.expect("knock-gone", id=frame["id"])
     await host.send({"type": "admit", "id": frame["id"], "ref": "late"})
     await host.expect("error", code="unknown-peer", ref="late")
+
+
+async def test_a_waiter_whose_process_died_leaves_the_hosts_list_when_its_lease_ends(
+    world: World, open_socket: Opener, settings: Any, monkeypatch: pytest.MonkeyPatch
+):
+    fast_timers(settings, HEARTBEAT_TIMEOUT=10)
+    monkeypatch.setattr(lobby, "KNOCK_EVERY", 0.1)
+    monkeypatch.setattr(lobby, "KNOCK_LEASE", 0.5)
+    await lobby_on(world)
+    host = await joined(open_socket, world.host, world.slug)
+    sam, frame = await waiting(open_socket, world.sam, world)
+    await host.expect("knock", id=frame["id"])
+    # A waiter on a server process that then died: it knocked once, and
+    # nobody will ever say it is gone.
+    ghost = lobby.Waiter(id="ghostGhost12", name="ghost", guest=False, fields={})
+    await get_channel_layer().group_send(
+        room_group(world.room.pk), lobby.knock_event(ghost, "specific.dead!gone")
+    )
+    await host.expect("knock", id=ghost.id)
+    # sam keeps knocking and stays; the ghost's lease runs out.
+    await host.expect("knock-gone", id=ghost.id, within=3)
+    await asyncio.sleep(2 * lobby.KNOCK_LEASE)
+    assert await host.nothing()
+    await host.send({"type": "admit", "id": frame["id"]})
+    welcome = await sam.expect("welcome")
+    assert welcome["peer"] == frame["id"]
 
 
 async def test_the_host_toggle_is_audited_tells_everyone_and_seats_waiters(
