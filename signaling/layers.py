@@ -181,27 +181,26 @@ class LocalFirstLoopLayer(pubsub.RedisPubSubLoopLayer):
         except asyncio.QueueFull:
             logger.warning("signaling: channel full, dropped a message for %s", channel)
 
+    def _send_here(self, channel: str, message: dict[str, Any]) -> bool:
+        """Deliver ``message`` when ``channel`` is one of this process's."""
+        if channel not in self.channels:
+            return False
+        receiver = self.receivers.get(channel)
+        if receiver is not None:
+            receiver(message)
+        else:
+            self.deliver(channel, None, self.channel_layer.serialize(message))
+        return True
+
     async def send(self, channel: str, message: dict[str, Any]) -> None:
-        if channel in self.channels:
-            receiver = self.receivers.get(channel)
-            if receiver is not None:
-                receiver(message)
-            else:
-                self.deliver(channel, None, self.channel_layer.serialize(message))
-            return
-        await self._get_shard(channel).publish(channel, self.channel_layer.serialize(message))
+        if not self._send_here(channel, message):
+            await self._get_shard(channel).publish(channel, self.channel_layer.serialize(message))
 
     def send_soon(self, channel: str, message: dict[str, Any], failed: Failed) -> None:
-        if channel in self.channels:
-            receiver = self.receivers.get(channel)
-            if receiver is not None:
-                receiver(message)
-            else:
-                self.deliver(channel, None, self.channel_layer.serialize(message))
-            return
-        self._get_shard(channel).publish_soon(
-            channel, self.channel_layer.serialize(message), failed
-        )
+        if not self._send_here(channel, message):
+            self._get_shard(channel).publish_soon(
+                channel, self.channel_layer.serialize(message), failed
+            )
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         group_channel = self._get_group_channel_name(group)

@@ -628,17 +628,23 @@ async def test_a_socket_admitted_while_its_access_changes_cannot_take_a_seat(
     assert await get_presence().count([world.room.pk]) == expected
 
 
-async def test_a_join_reuses_the_admission_check_unless_the_access_changed_lately(
-    world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch
-):
+def counted_checks(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """The rooms ``access.<name>`` checks from now on (it still checks)."""
     checks: list[str] = []
-    join_check = access.join_check
+    check = getattr(access, name)
 
     def counted(**kwargs):
         checks.append(kwargs["slug"])
-        return join_check(**kwargs)
+        return check(**kwargs)
 
-    monkeypatch.setattr(access, "join_check", counted)
+    monkeypatch.setattr(access, name, counted)
+    return checks
+
+
+async def test_a_join_reuses_the_admission_check_unless_the_access_changed_lately(
+    world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch
+):
+    checks = counted_checks(monkeypatch, "join_check")
     await joined(open_socket, world.alex, world.slug)
     assert checks == []  # a join storm pays one check per socket, not two
     await in_thread(events.note_access_change, room_id=world.room.pk)
@@ -701,14 +707,7 @@ async def test_a_socket_admitted_while_its_session_logs_out_cannot_take_a_seat(
 async def test_a_logout_makes_only_that_users_joins_check_again(
     world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch
 ):
-    checks: list[str] = []
-    session_join_check = access.session_join_check
-
-    def counted(**kwargs):
-        checks.append(kwargs["slug"])
-        return session_join_check(**kwargs)
-
-    monkeypatch.setattr(access, "session_join_check", counted)
+    checks = counted_checks(monkeypatch, "session_join_check")
     await in_thread(events.note_access_change, user_id=world.alex.pk)
     await joined(open_socket, world.sam, world.slug)
     assert checks == []
