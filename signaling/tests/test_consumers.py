@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
@@ -1083,13 +1084,18 @@ async def test_logs_never_carry_sdp_candidates_sessions_or_turn_secrets(
 # --- Handled as it arrives (receive_now, under daphne) ---------------------------------
 
 
-async def test_a_relay_to_a_peer_in_this_process_is_handed_over_as_it_arrives(
-    world: World, open_socket: Opener
-):
+async def alex_and_sam(world: World, open_socket: Opener) -> tuple[Socket, Socket, Any]:
+    """Alex and sam in the call, and the consumer behind alex's socket."""
     alex = await joined(open_socket, world.alex, world.slug)
     sam = await joined(open_socket, world.sam, world.slug)
     await alex.expect("peer-joined")
-    consumer = consumer_of(alex, world.room.pk)
+    return alex, sam, consumer_of(alex, world.room.pk)
+
+
+async def test_a_relay_to_a_peer_in_this_process_is_handed_over_as_it_arrives(
+    world: World, open_socket: Opener
+):
+    alex, sam, consumer = await alex_and_sam(world, open_socket)
     candidate = {
         "candidate": "candidate:1 1 udp 1 127.0.0.1 40000 typ host",
         "sdpMid": "0",
@@ -1109,10 +1115,7 @@ async def test_a_relay_to_a_peer_in_this_process_is_handed_over_as_it_arrives(
 async def test_a_relay_to_a_peer_in_another_process_leaves_without_waiting_and_reports_failure(
     world: World, open_socket: Opener
 ):
-    alex = await joined(open_socket, world.alex, world.slug)
-    sam = await joined(open_socket, world.sam, world.slug)
-    await alex.expect("peer-joined")
-    consumer = consumer_of(alex, world.room.pk)
+    alex, sam, consumer = await alex_and_sam(world, open_socket)
     # As alex's process sees sam on another process behind the Redis layer.
     consumer.receivers = {}
     handed: list[tuple[str, dict, Callable[[BaseException], None]]] = []
