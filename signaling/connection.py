@@ -110,6 +110,12 @@ def run_eagerly(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
     return asyncio.ensure_future(_finish(coro, first))
 
 
+def _dropped(exc: Exception) -> None:
+    # A socket that vanished a moment ago makes the server raise (daphne:
+    # autobahn's Disconnected); the websocket.disconnect that follows cleans up.
+    logger.debug("signaling: dropped a frame for a closed socket (%s)", type(exc).__name__)
+
+
 class Connection(AsyncWebsocketConsumer):
     """One WebSocket: its own task, an inbox for local deliveries, a backlog
     for a socket that cannot take more yet."""
@@ -136,6 +142,7 @@ class Connection(AsyncWebsocketConsumer):
         "send_soon",
         "sending",
         "source",
+        "write_text",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -155,8 +162,10 @@ class Connection(AsyncWebsocketConsumer):
         # The layer's send without waiting (channel, message, failed), when it has one.
         self.send_soon: Callable[..., None] | None = None
         self.max_queue = 1 << 20
-        # daphne's input for us (signaling.inbox), while it offers us messages.
+        # daphne's input for us (signaling.inbox), while it offers us messages,
+        # and its way out for text frames.
         self.source: Inbox | None = None
+        self.write_text: Callable[[str], None] | None = None
 
     # --- Channels' entry points -----------------------------------------------------
 
@@ -167,6 +176,8 @@ class Connection(AsyncWebsocketConsumer):
         if isinstance(source, Inbox):
             self.source = source
             source.shortcut = self.receive_now
+            if source.protocol is not None:
+                self.write_text = source.write_text
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         layer = self.channel_layer
         try:
@@ -200,6 +211,7 @@ class Connection(AsyncWebsocketConsumer):
         if self.source is not None:
             self.source.shortcut = None
             self.source = None
+        self.write_text = None
         started = [
             task
             for task in (self.drainer, self.sending)
@@ -343,8 +355,17 @@ class Connection(AsyncWebsocketConsumer):
             await self.close(close)
 
     def transmit(self, text: str) -> None:
-        """Write a frame now, or queue it behind a write the server made wait."""
-        self._send_or_queue({"type": "websocket.send", "text": text}, len(text))
+        """Write a frame now, or queue it behind a write the server made wait.
+        Under daphne, with nothing queued, it is written directly
+        (``Inbox.write_text``): daphne's ``send`` never makes a write wait."""
+        write = self.write_text
+        if write is None or self.backlog is not None:
+            self._send_or_queue({"type": "websocket.send", "text": text}, len(text))
+            return
+        try:
+            write(text)
+        except Exception as exc:
+            _dropped(exc)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close with ``code`` (after the frames already queued); a socket that
@@ -376,9 +397,7 @@ class Connection(AsyncWebsocketConsumer):
         try:
             pending = run_eagerly(self.base_send(message))
         except Exception as exc:
-            # A socket that vanished a moment ago makes the server raise (daphne:
-            # autobahn's Disconnected); the websocket.disconnect that follows cleans up.
-            logger.debug("signaling: dropped a frame for a closed socket (%s)", type(exc).__name__)
+            _dropped(exc)
             return
         if pending is not None:
             self.backlog = self.backlog if self.backlog is not None else deque()

@@ -19,7 +19,7 @@ def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Inbox
     """daphne's ``Server.create_application`` (installed as that method), with
     an ``Inbox`` for the application's input instead of an ``asyncio.Queue``."""
     assert "application_instance" not in self.connections[protocol]  # noqa: S101  (daphne's)
-    inbox = Inbox()
+    inbox = Inbox(self, protocol)
     scope.setdefault("asgi", {"version": "3.0"})
     instance = self.application(
         scope=scope, receive=inbox.get, send=functools.partial(self.handle_reply, protocol)
@@ -39,11 +39,17 @@ class Inbox:
     ``shortcut``, when the application sets one, is offered each item that
     arrives while nothing waits before it: if it handles the item at once
     (returns True), the item is not queued and the application's task is not
-    woken for it (signaling.connection, ``receive_now``)."""
+    woken for it (signaling.connection, ``receive_now``). ``write_text`` is
+    the way out, for text frames: what the application's ``send`` would do
+    with one, called directly."""
 
-    __slots__ = ("head", "items", "loop", "others", "shortcut", "waiter")
+    __slots__ = ("head", "items", "loop", "others", "protocol", "server", "shortcut", "waiter")
 
-    def __init__(self) -> None:
+    def __init__(self, server: Any = None, protocol: Any = None) -> None:
+        # daphne's server and the connection's protocol (write_text), when
+        # daphne made this inbox.
+        self.server = server
+        self.protocol = protocol
         # Made in the loop it serves (asyncio.get_running_loop() costs a
         # getpid system call in every get).
         self.loop = asyncio.get_running_loop()
@@ -74,6 +80,21 @@ class Inbox:
             for waiter in self.others:
                 _wake(waiter)
             self.others = None
+
+    def write_text(self, text: str) -> None:
+        """What the application's ``send`` does for ``{"type": "websocket.send",
+        "text": text}`` (daphne's ``Server.handle_reply`` and its protocol's),
+        without the coroutine and the message: nothing for a connection daphne
+        has let go of or seen disconnect, a ``ValueError`` before the socket
+        is accepted, else the protocol's ``serverSend``."""
+        protocol = self.protocol
+        details = self.server.connections.get(protocol)
+        if details is None or details.get("disconnected"):
+            return
+        if protocol.state == protocol.STATE_CONNECTING:
+            raise ValueError("Socket has not been accepted, so cannot send over it")
+        if text:
+            protocol.serverSend(text, False)
 
     def qsize(self) -> int:
         return len(self.items) - self.head

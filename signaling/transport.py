@@ -38,7 +38,14 @@ daphne has no settings for.
   buffer starts with a whole such frame and nothing makes autobahn's path
   differ, ``processData`` unmasks it and hands it on itself, with the same
   statistics; a partial frame, a control frame, a fragment, a frame over
-  the limit or any protocol violation is autobahn's.
+  the limit or any protocol violation is autobahn's. autobahn's
+  ``dataReceived`` also formats the arguments of a debug log call (four
+  ``click.style`` calls) on every read, whatever the log level; meet's
+  makes no such call.
+- **Reads without Twisted's log context.** Twisted's asyncio reactor runs
+  every read inside a log context that only labels Twisted's own legacy log
+  lines; once a socket is open its reads are registered without it
+  (``read_directly``).
 - **One UTF-8 check and no event per received message.** daphne decodes
   every text message itself; autobahn validates it as UTF-8 first, and then
   fires a "message" event (a Deferred and its callbacks) that nothing
@@ -53,6 +60,9 @@ daphne has no settings for.
   daphne logs is kept. daphne's per-connection ``asyncio.Queue`` (four
   empty deques) is ``signaling.inbox.Inbox``, and autobahn's send queue is
   made only when a write has to queue. About 6 KiB less per idle socket.
+  The inbox is also the application's way out for text frames
+  (``Inbox.write_text``): what daphne's ``send`` coroutine does with one,
+  called directly.
 - **Options on the class, not on every connection.** autobahn copies some
   forty options from the factory into every connection's ``__dict__``; they
   are the same for all, so they are set once on the class, and autobahn's
@@ -96,6 +106,9 @@ RELIES_ON = {
     ),
     "autobahn.websocket.protocol.WebSocketServerProtocol._connectionMade": ("self",),
     "autobahn.websocket.protocol.WebSocketProtocol._connectionMade": ("self",),
+    # What dataReceived skips (autobahn's debug log call) and calls.
+    "autobahn.twisted.websocket.WebSocketAdapterProtocol.dataReceived": ("self", "data"),
+    "autobahn.websocket.protocol.WebSocketProtocol._dataReceived": ("self", "data"),
     # What onOpen lets go of, and where (and signaling.inbox's create_application).
     "daphne.ws_protocol.WebSocketProtocol.onOpen": ("self",),
     "daphne.ws_protocol.WebSocketProtocol.onConnect": ("self", "request"),
@@ -118,6 +131,11 @@ RELIES_ON = {
     # What onMessage and onMessageEnd replace.
     "daphne.ws_protocol.WebSocketProtocol.onMessage": ("self", "payload", "isBinary"),
     "autobahn.websocket.protocol.WebSocketProtocol.onMessageEnd": ("self",),
+    # What read_directly registers instead of the asyncio reactor's callback.
+    "twisted.internet.asyncioreactor.AsyncioSelectorReactor.addReader": ("self", "reader"),
+    "twisted.internet.asyncioreactor.AsyncioSelectorReactor._readOrWrite": (
+        "self", "selectable", "read",
+    ),
     # What write_now reads of a TCP connection before it sends on its socket.
     "twisted.internet.abstract.FileDescriptor.write": ("self", "data"),
     "twisted.internet.abstract.FileDescriptor.doWrite": ("self",),
@@ -190,6 +208,26 @@ def write_now(transport: Any, data: bytes) -> None:
     transport.write(data)
 
 
+def read_directly(transport: Any) -> None:
+    """Twisted's asyncio reactor registers each reader with the event loop
+    as ``callWithLogger(reader, reactor._readOrWrite, reader, True)``: every
+    read runs inside a log context (two dicts copied, a context pushed and
+    popped) that only labels Twisted's own legacy log lines. Register the
+    same read of ``transport`` without it (plain TCP on the asyncio reactor;
+    anything else is left alone). Should Twisted stop and start reading
+    again, it registers its own callback again."""
+    reactor: Any = getattr(transport, "reactor", None)
+    loop: Any = getattr(reactor, "_asyncioEventloop", None)
+    if (
+        type(transport) is not TCPServer
+        or loop is None
+        or transport.TLS
+        or reactor._readers.get(transport) != transport.fileno()
+    ):
+        return
+    loop.add_reader(transport.fileno(), reactor._readOrWrite, transport, True)
+
+
 def text_frame(payload: bytes) -> bytes:
     """One final, unmasked, uncompressed text frame (RFC 6455 section 5.2),
     byte for byte what autobahn's ``sendFrame(opcode=1, payload=...)`` writes
@@ -233,8 +271,15 @@ def _protocol_class(base: type) -> type:
             super()._connectionMade()
             self.send_queue = ()  # a deque (760 bytes) only when a write has to queue
 
+        def dataReceived(self, data: bytes) -> None:  # noqa: N802
+            # autobahn's, without its debug log call, whose arguments it
+            # formats first whatever the log level (hltype, hlval: four
+            # click.style calls for every read).
+            self._dataReceived(data)
+
         def onOpen(self) -> None:  # noqa: N802
             super().onOpen()
+            read_directly(self.transport)
             # What only the opening handshake needed (autobahn's parsed
             # request and its reply, daphne's request object, Twisted's HTTP
             # request that carried the upgrade): let go once the socket is open.

@@ -1092,6 +1092,37 @@ async def alex_and_sam(world: World, open_socket: Opener) -> tuple[Socket, Socke
     return alex, sam, consumer_of(alex, world.room.pk)
 
 
+@pytest.mark.parametrize(
+    "text", ['{"type":"ping"}', '{"type": "ping"}', '{"type":"ping","ref":"p1"}']
+)
+async def test_a_ping_is_answered_as_it_arrives_and_only_a_browsers_own_without_a_parse(
+    world: World, open_socket: Opener, monkeypatch: pytest.MonkeyPatch, text: str
+):
+    alex = await joined(open_socket, world.alex, world.slug)
+    consumer = consumer_of(alex, world.room.pk)
+    parsed: list[str] = []
+    parse = protocol.parse_client_message
+
+    def counted(frame: str, limits: Any) -> Any:
+        parsed.append(frame)
+        return parse(frame, limits)
+
+    monkeypatch.setattr(consumers, "parse_client_message", counted)
+    assert consumer.receive_now({"type": "websocket.receive", "text": text})
+    await alex.expect("pong")
+    # What JSON.stringify({type: "ping"}) sends is known valid as it is.
+    assert parsed == ([] if text == '{"type":"ping"}' else [text])
+
+
+async def test_a_ping_over_the_rate_limit_is_left_to_receive(world: World, open_socket: Opener):
+    alex = await joined(open_socket, world.alex, world.slug)
+    consumer = consumer_of(alex, world.room.pk)
+    consumer.bucket.rate = 0.0
+    consumer.bucket.tokens = 0.0
+    message = {"type": "websocket.receive", "text": '{"type":"ping"}'}
+    assert not consumer.receive_now(message)
+
+
 async def test_a_relay_to_a_peer_in_this_process_is_handed_over_as_it_arrives(
     world: World, open_socket: Opener
 ):

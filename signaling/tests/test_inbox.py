@@ -1,10 +1,14 @@
-"""signaling.inbox: what daphne's protocol puts reaches the application in order."""
+"""signaling.inbox: what daphne's protocol puts reaches the application in order,
+and what the application writes leaves as daphne would send it."""
 
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
+from daphne import ws_protocol
+from daphne.server import Server
 
 from signaling.inbox import Inbox
 
@@ -79,3 +83,51 @@ async def test_a_cancelled_reader_loses_nothing():
         await cancelled
     inbox.put_nowait({"n": 1})
     assert await asyncio.wait_for(inbox.get(), 1) == {"n": 1}
+
+
+class _Protocol:
+    """What daphne's ``handle_reply`` touches of its WebSocket protocol."""
+
+    STATE_CONNECTING = ws_protocol.WebSocketProtocol.STATE_CONNECTING
+    STATE_OPEN = ws_protocol.WebSocketProtocol.STATE_OPEN
+    handle_reply = ws_protocol.WebSocketProtocol.handle_reply
+
+    def __init__(self, state: int) -> None:
+        self.state = state
+        self.sent: list[tuple[str, bool]] = []
+
+    def serverSend(self, content: str, binary: bool) -> None:  # noqa: N802  (daphne's)
+        self.sent.append((content, binary))
+
+
+@pytest.mark.parametrize(
+    ("state", "details", "text"),
+    [
+        ("open", {}, '{"type":"pong"}'),
+        ("open", {}, ""),
+        ("connecting", {}, "early"),
+        ("open", {"disconnected": 1.0}, "late"),
+        ("open", None, "let go of"),
+    ],
+)
+async def test_write_text_does_what_daphnes_send_does_with_a_text_frame(
+    state: str, details: dict | None, text: str
+):
+    outcomes: list[tuple[str, object]] = []
+    for way in ("daphne", "write_text"):
+        protocol = _Protocol(getattr(_Protocol, f"STATE_{state.upper()}"))
+        server = SimpleNamespace(
+            connections={} if details is None else {protocol: dict(details)},
+            check_headers_type=Server.check_headers_type,
+        )
+        try:
+            if way == "daphne":
+                message = {"type": "websocket.send", "text": text}
+                await Server.handle_reply(server, protocol, message)
+            else:
+                Inbox(server, protocol).write_text(text)
+        except ValueError as exc:
+            outcomes.append(("ValueError", str(exc)))
+        else:
+            outcomes.append(("sent", protocol.sent))
+    assert outcomes[0] == outcomes[1]

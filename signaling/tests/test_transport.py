@@ -3,6 +3,7 @@ the ones it was written for (it overrides them; daphne has no settings)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 import inspect
@@ -351,6 +352,41 @@ def test_a_closing_connection_keeps_twisteds_path(connection):
     assert reactor.writers == {server}
 
 
+async def test_an_open_sockets_reads_run_outside_twisteds_log_context(connection):
+    from twisted.python import context, log
+
+    server, client, reactor = connection
+    loop = asyncio.get_running_loop()
+    fd = server.fileno()
+    systems: list[str] = []
+    read = asyncio.Event()
+
+    def read_or_write(selectable: object, is_read: bool) -> None:
+        assert (selectable, is_read) == (server, True)
+        systems.append(context.get(log.ILogContext)["system"])
+        loop.remove_reader(fd)
+        read.set()
+
+    # As the asyncio reactor has it: reading the socket, through its log context.
+    reactor._asyncioEventloop = loop
+    reactor._readers = {server: fd}
+    reactor._readOrWrite = read_or_write
+    loop.add_reader(fd, log.callWithLogger, server, read_or_write, server, True)
+    transport.read_directly(server)
+    client.send(b"x")
+    await asyncio.wait_for(read.wait(), 5)
+    assert systems == ["-"]  # Twisted's default: no context was entered
+
+
+async def test_a_socket_another_reactor_reads_is_left_alone(connection):
+    server, _, reactor = connection
+    transport.read_directly(server)  # a reactor that is not asyncio's: nothing to do
+    reactor._asyncioEventloop = asyncio.get_running_loop()
+    reactor._readers = {}
+    transport.read_directly(server)  # not reading it (paused, say): not registered
+    assert not reactor._asyncioEventloop.remove_reader(server.fileno())
+
+
 # --- Reading frames -------------------------------------------------------------------
 
 
@@ -392,6 +428,10 @@ def _reading_protocol(*, autobahns: bool) -> tuple[Any, _Queue, dict[str, list[A
     protocol.autoPingPending = None
     protocol._fail_connection = lambda code, reason: seen["fails"].append(code)
     if autobahns:
+        from autobahn.twisted.websocket import WebSocketAdapterProtocol
+
+        protocol.peer = "tcp:127.0.0.1:50000"
+        protocol.dataReceived = functools.partial(WebSocketAdapterProtocol.dataReceived, protocol)
         protocol.processData = functools.partial(WebSocketProtocol.processData, protocol)
     return protocol, queue, seen
 
@@ -413,7 +453,7 @@ def _read_both(chunks: list[bytes], autobahn_frames: list[int] | None = None) ->
 
             protocol.onFrameBegin = counted_begin
         for chunk in chunks:
-            protocol._dataReceived(chunk)
+            protocol.dataReceived(chunk)
         outcomes.append(
             (queue.items, seen, vars(protocol.trafficStats), protocol.data, protocol.failedByMe)
         )
@@ -429,6 +469,18 @@ def test_a_text_frame_is_read_as_autobahn_reads_it(size: int):
     assert ours[0] == [{"type": "websocket.receive", "text": payload.decode()}]
     # Up to 64 KiB (the 16-bit length): read without autobahn's state machine.
     assert len(by_autobahn) == (0 if size <= 0xFFFF else 1)
+
+
+def test_a_read_formats_no_debug_log_arguments(monkeypatch: pytest.MonkeyPatch):
+    from autobahn.twisted import websocket
+
+    formatted: list[object] = []
+    monkeypatch.setattr(websocket, "hltype", lambda obj: formatted.append(obj))
+    monkeypatch.setattr(websocket, "hlval", lambda obj, **kw: formatted.append(obj))
+    protocol, queue, _ = _reading_protocol(autobahns=False)
+    protocol.dataReceived(_client_frame(b'{"type":"ping"}'))
+    assert queue.items == [{"type": "websocket.receive", "text": '{"type":"ping"}'}]
+    assert formatted == []
 
 
 def _stream() -> bytes:
