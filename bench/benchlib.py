@@ -226,12 +226,17 @@ def pin_self(cpus: str | None) -> None:
 
 
 class PinnedDaphne(DaphneServer):
+    """daphne as docs/deployment.md runs it: ``-v 0``, so without its access
+    log (two unbuffered lines per socket on standard output; the uvicorn
+    target runs with ``--no-access-log``). meet's own logs are as always."""
+
     def __init__(self, *args, cpus: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.cpus = cpus
 
     def command(self) -> list[str]:
-        return pin(self.cpus) + super().command()
+        *options, application = super().command()
+        return [*pin(self.cpus), *options, "-v", "0", application]
 
 
 class PinnedUvicorn(PinnedDaphne):
