@@ -181,7 +181,9 @@ def open_call(context: BrowserContext, room: Room) -> Page:
     context.add_init_script(TRACK_RECORDER)
     context.add_init_script(CHANNEL_RECORDER)
     page = context.new_page()
-    page.goto(room.get_call_url())
+    # Join enabled is what matters (the page's modules run before
+    # DOMContentLoaded); the whole page's "load" is not waited for.
+    page.goto(room.get_call_url(), wait_until="domcontentloaded")
     page.wait_for_selector("#join-button:not([disabled])")
     return page
 

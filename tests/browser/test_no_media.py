@@ -39,7 +39,7 @@ def test_blocked_permission_and_no_devices_still_join_to_watch_and_listen(
     for script in (PC_RECORDER, TRACK_RECORDER, CHANNEL_RECORDER):
         blocked_context.add_init_script(script)
     blocked = blocked_context.new_page()
-    blocked.goto(room.get_call_url())
+    blocked.goto(room.get_call_url(), wait_until="domcontentloaded")
     blocked.wait_for_selector("#join-button:not([disabled])")
     notice = blocked.locator("#media-notice")
     expect(notice).to_contain_text("access was blocked")
