@@ -53,7 +53,7 @@ from . import access, hosts, linkstats, lobby, resume
 from .connection import Connection
 from .events import session_fingerprint
 from .groups import room_group, user_group
-from .presence import Entry, Presence, get_presence
+from .presence import Entry, Presence, Refreshed, get_presence
 from .protocol import (
     PRE_JOIN_TYPES,
     RELAYED_TYPES,
@@ -1172,9 +1172,16 @@ class CallConsumer(Connection):
         heartbeat timeout long before a megabyte of signaling piles up."""
         await self.depart(CloseCode.TIMEOUT, LeaveReason.TIMEOUT, "could not keep up")
 
-    async def tick(self) -> None:
+    def refresh_due(self, now: float) -> bool:
+        """Whether a tick now would refresh this socket's seat (the sweep
+        refreshes all of those in one call to presence)."""
+        alive = now - self.last_seen < self.limits.heartbeat_timeout
+        return self.joined and not self.closing and alive
+
+    async def tick(self, refreshed: Refreshed | None = None) -> None:
         """Every ``TICK``: heartbeat timeout, presence refresh and reaping;
-        the lobby's leases (a waiter knocks again, a host forgets old knocks)."""
+        the lobby's leases (a waiter knocks again, a host forgets old knocks).
+        ``refreshed``: the seat's refresh, when the sweep made it already."""
         if self.closing:
             return
         now = time.monotonic()
@@ -1193,7 +1200,12 @@ class CallConsumer(Connection):
             return
         if self.knocks:
             self.forget_old_knocks(now)
-        present, reaped = await self.presence.refresh(self.room_id, self.peer_id, self.seat_ttl)
+        if refreshed is not None and refreshed.peer == self.peer_id:
+            if refreshed.result is None:
+                return  # presence unreachable; the sweep logged it once for all
+            present, reaped = refreshed.result
+        else:
+            present, reaped = await self.presence.refresh(self.room_id, self.peer_id, self.seat_ttl)
         # If our own entry is among the reaped, the announcement closes us too.
         await self.announce_left(reaped, LeaveReason.TIMEOUT)
         if present:

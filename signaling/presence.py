@@ -55,7 +55,7 @@ import secrets
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
@@ -201,6 +201,13 @@ class Presence(ABC):
         Returns (still present, reaped entries)."""
 
     @abstractmethod
+    async def refresh_many(
+        self, refreshes: Sequence[tuple[int, str, float]]
+    ) -> list[tuple[bool, list[Entry]]]:
+        """``refresh`` for each (room id, peer, ttl), in order, at once (the
+        sweep's, for every connection of a process: one round trip)."""
+
+    @abstractmethod
     async def set_state(
         self, room_id: int, peer: str, changes: dict[str, bool]
     ) -> dict[str, bool] | None:
@@ -335,7 +342,15 @@ class MemoryPresence(Presence):
         return ResumeResult(entry, old.channel, others, reaped), reaped
 
     async def refresh(self, room_id: int, peer: str, ttl: float) -> tuple[bool, list[Entry]]:
+        return self._refresh(room_id, peer, ttl, time.monotonic())
+
+    async def refresh_many(
+        self, refreshes: Sequence[tuple[int, str, float]]
+    ) -> list[tuple[bool, list[Entry]]]:
         now = time.monotonic()
+        return [self._refresh(room_id, peer, ttl, now) for room_id, peer, ttl in refreshes]
+
+    def _refresh(self, room_id: int, peer: str, ttl: float, now: float) -> tuple[bool, list[Entry]]:
         room = self._rooms.get(room_id)
         if room is None:
             return False, []
@@ -657,6 +672,15 @@ return redis.call('ZCOUNT', KEYS[1], '(' .. now_ms(), '+inf')
 )
 
 
+class Refreshed(NamedTuple):
+    """A seat's refresh made by the sweep for every connection at once
+    (``refresh_many``): for which peer, and its result (present, reaped), or
+    ``None`` when presence could not be reached."""
+
+    peer: str
+    result: tuple[bool, list[Entry]] | None
+
+
 class _LoopClient(NamedTuple):
     client: aioredis.Redis
     join: Any
@@ -749,6 +773,22 @@ class RedisPresence(Presence):
             keys=self.keys(room_id), args=[peer, _ms(ttl)]
         )
         return bool(present), [Entry.from_json(raw) for raw in reaped]
+
+    async def refresh_many(
+        self, refreshes: Sequence[tuple[int, str, float]]
+    ) -> list[tuple[bool, list[Entry]]]:
+        if not refreshes:
+            return []
+        loop_client = self._loop_client()
+        async with loop_client.client.pipeline(transaction=False) as pipe:
+            for room_id, peer, ttl in refreshes:
+                await loop_client.refresh(
+                    keys=self.keys(room_id), args=[peer, _ms(ttl)], client=pipe
+                )
+            results = await pipe.execute()
+        return [
+            (bool(present), [Entry.from_json(raw) for raw in reaped]) for present, reaped in results
+        ]
 
     async def set_state(
         self, room_id: int, peer: str, changes: dict[str, bool]

@@ -9,7 +9,11 @@ cost (docs/benchmarks.md).
 
 A connection's tick and re-check still run under its own lock, after what it
 is already doing (``Connection.run_or_post``), so the rules of consumers.py
-("one thing at a time per connection") hold as before.
+("one thing at a time per connection") hold as before. The seats themselves
+are refreshed first, all in one call to presence (``refresh_many``: with
+Redis one pipelined round trip per sweep, not one per socket), and each tick
+takes its seat's result; should that call fail, the sweep logs it once and
+the ticks skip their presence part, as a failed refresh of their own would.
 
 Each sweep first reads presence's epoch. When it changed since the last
 sweep, Redis lost its data (it restarted empty): before their tick, every
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from . import access, recovery
-from .presence import get_presence
+from .presence import Refreshed, get_presence
 
 if TYPE_CHECKING:
     from .consumers import CallConsumer
@@ -88,13 +92,18 @@ class Sweeper:
         reconcile = self.reconcile_at is not None and now >= self.reconcile_at
         if reconcile:
             self.reconcile_at = None
+        # After a data loss each connection re-asserts its seat first, then
+        # refreshes it in its own tick; otherwise all seats at once, here.
+        refreshed = {} if lost else await self.refresh_all(now)
         due = []
         for connection in list(self.connections):
             if connection.closing:
                 continue
             if lost:
                 await connection.run_or_post(functools.partial(recovery.reassert, connection))
-            await connection.run_or_post(connection.tick)
+            await connection.run_or_post(
+                functools.partial(connection.tick, refreshed.get(connection))
+            )
             if reconcile:
                 await connection.run_or_post(functools.partial(recovery.reconcile, connection))
             if not connection.closing and connection.next_recheck <= now:
@@ -103,6 +112,22 @@ class Sweeper:
             for connection in due:
                 connection.next_recheck = now + connection.limits.recheck_interval
             self.rechecking = asyncio.ensure_future(self.recheck(due))
+
+    async def refresh_all(self, now: float) -> dict[CallConsumer, Refreshed]:
+        """The seats of every connection whose tick would refresh its own, in
+        one call to presence (with Redis, one round trip instead of one per
+        socket), for those ticks."""
+        due = [c for c in self.connections if c.refresh_due(now)]
+        if not due:
+            return {}
+        try:
+            results = await get_presence().refresh_many(
+                [(c.room_id, c.peer_id, c.seat_ttl) for c in due]
+            )
+        except Exception as exc:
+            logger.warning("signaling: refreshing %d seats failed (%s)", len(due), exc)
+            return {c: Refreshed(c.peer_id, None) for c in due}
+        return {c: Refreshed(c.peer_id, r) for c, r in zip(due, results, strict=True)}
 
     async def recheck(self, connections: list[CallConsumer]) -> None:
         """The periodic database re-check, outside every connection's lock, so

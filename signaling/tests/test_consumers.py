@@ -842,6 +842,65 @@ async def test_silent_client_is_closed_4408_and_announced_timeout(
         pinger.cancel()
 
 
+async def test_one_sweep_refreshes_every_seat_of_the_process_in_one_call(
+    world: World, open_socket: Opener, settings, monkeypatch: pytest.MonkeyPatch
+):
+    fast_timers(settings, HEARTBEAT_TIMEOUT=5)
+    host = await joined(open_socket, world.host, world.slug)
+    alex = await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    store = get_presence()
+    batches: list[list[str]] = []
+    singles: list[str] = []
+    three = asyncio.Event()
+    refresh_many, refresh = store.refresh_many, store.refresh
+
+    async def counted_many(refreshes: Any) -> Any:
+        batches.append(sorted(peer for _, peer, _ in refreshes))
+        if len(batches) == 3:
+            three.set()
+        return await refresh_many(refreshes)
+
+    async def counted(room_id: int, peer: str, ttl: float) -> Any:
+        singles.append(peer)
+        return await refresh(room_id, peer, ttl)
+
+    monkeypatch.setattr(store, "refresh_many", counted_many)
+    monkeypatch.setattr(store, "refresh", counted)
+    await asyncio.wait_for(three.wait(), WAIT)
+    assert all(batch == sorted([host.peer, alex.peer]) for batch in batches)
+    assert singles == []  # no tick refreshed its own seat
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+    assert await host.nothing()
+
+
+async def test_a_sweep_that_cannot_refresh_the_seats_says_so_once_not_once_per_socket(
+    world: World, open_socket: Opener, settings, monkeypatch: pytest.MonkeyPatch, caplog
+):
+    fast_timers(settings, HEARTBEAT_TIMEOUT=5)
+    host = await joined(open_socket, world.host, world.slug)
+    await joined(open_socket, world.alex, world.slug)
+    await host.expect("peer-joined")
+    failed: list[int] = []
+    three = asyncio.Event()
+
+    async def unreachable(refreshes: Any) -> Any:
+        failed.append(len(refreshes))
+        if len(failed) == 3:
+            three.set()
+        raise ConnectionError("presence is unreachable")
+
+    monkeypatch.setattr(get_presence(), "refresh_many", unreachable)
+    with caplog.at_level(logging.WARNING):
+        await asyncio.wait_for(three.wait(), WAIT)
+    said = [r for r in caplog.records if "refreshing 2 seats failed" in r.getMessage()]
+    assert len(said) >= 3
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    await host.send({"type": "ping"})
+    await host.expect("pong")
+
+
 async def test_no_join_is_closed_4408(world: World, open_socket: Opener, settings):
     fast_timers(settings)
     socket = await open_socket(world.alex, world.slug)

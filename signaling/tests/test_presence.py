@@ -169,6 +169,27 @@ async def test_refresh_keeps_an_entry_alive(backend: Presence):
     assert await backend.count([ROOM]) == {ROOM: 1}
 
 
+async def test_refresh_many_refreshes_each_seat_in_order_as_refresh_would(backend: Presence):
+    other = ROOM + 1
+    await backend.join(ROOM, entry("ghost", 1), capacity=4, ttl=0.05)
+    await backend.join(ROOM, entry("a", 2), capacity=4, ttl=0.15)
+    await backend.join(ROOM, entry("b", 3), capacity=4, ttl=0.15)
+    await backend.join(other, entry("c", 4), capacity=4, ttl=0.15)
+    await asyncio.sleep(0.1)
+    results = await backend.refresh_many(
+        [(ROOM, "a", TTL), (ROOM, "b", TTL), (other, "c", TTL), (ROOM, "nobody", TTL)]
+    )
+    assert [(present, [e.peer for e in reaped]) for present, reaped in results] == [
+        (True, ["ghost"]),  # reaped once, by the first refresh in its room
+        (True, []),
+        (True, []),
+        (False, []),
+    ]
+    await asyncio.sleep(0.1)  # past the seats' first ttl
+    assert await backend.count([ROOM, other]) == {ROOM: 2, other: 1}
+    assert await backend.refresh_many([]) == []
+
+
 async def test_refresh_of_a_removed_peer_says_so(backend: Presence):
     assert await backend.refresh(ROOM, "nobody", TTL) == (False, [])
     await backend.join(ROOM, entry("a", 1), capacity=4, ttl=TTL)
